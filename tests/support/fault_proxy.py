@@ -1,0 +1,290 @@
+#!/usr/bin/env python3
+"""A fault-injecting HTTP/1.1 reverse proxy for tests (Python 3 asyncio, stdlib only).
+
+    fault_proxy.py --listen 127.0.0.1:PORT --upstream 127.0.0.1:PORT [--fault SPEC]
+                   [--daemon --pid-file F --log F]
+
+Clients talk plain HTTP/1.1 (keep-alive) to the proxy; the proxy forwards each request to the upstream
+on a fresh connection and relays the answer, unless a fault applies.
+
+A fault SPEC is a comma-separated list of:
+    reset            close the client connection with a TCP RST instead of answering
+    stall            read the request, never answer (the client must time out)
+    stall-body       send the headers and half of the body, then never send more
+    truncate         send the headers (with the full Content-Length) and half of the body, then close
+    status=N         answer N (e.g. 500, 503, 429) without asking the upstream
+    retry-after=S    with status=N: add "Retry-After: S"
+    latency=MS       wait MS milliseconds before answering (applies even after `times` is used up)
+    times=N          the fault (other than latency) applies to the first N requests, then requests pass
+    id=WORD          only makes the spec unique, so that its `times` counter is its own
+
+Where the SPEC comes from, first match wins:
+    1. the path: "/_fault/<SPEC>/<rest>" forwards "/<rest>" (parallel-safe: each test uses its own path)
+    2. the control endpoint: "PUT /_control/fault" with the SPEC as body ("" clears it)
+    3. the --fault option
+Counters are per (SPEC, rest of path). "GET /_control/stats" returns {"connections": N, "requests": N};
+"POST /_control/reset" zeroes the counters and the stats.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import struct
+import sys
+from urllib.parse import unquote
+
+
+class Fault:
+    def __init__(self, spec):
+        self.spec = spec
+        self.kind = None
+        self.status = None
+        self.retry_after = None
+        self.latency_ms = 0
+        self.times = None
+        for part in filter(None, (p.strip() for p in spec.split(","))):
+            key, _, value = part.partition("=")
+            if key in ("reset", "stall", "stall-body", "truncate"):
+                self.kind = key
+            elif key == "status":
+                self.kind = "status"
+                self.status = int(value)
+            elif key == "retry-after":
+                self.retry_after = value
+            elif key == "latency":
+                self.latency_ms = int(value)
+            elif key == "times":
+                self.times = int(value)
+            elif key == "id":
+                pass
+            else:
+                raise ValueError(f"unknown fault '{part}'")
+
+
+REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 408: "Request Timeout", 429: "Too Many Requests",
+           500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
+HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"}
+
+
+class Proxy:
+    def __init__(self, upstream, default_spec):
+        self.upstream_host, port = upstream.rsplit(":", 1)
+        self.upstream_port = int(port)
+        self.default_spec = default_spec or ""
+        self.counters = {}
+        self.connections = 0
+        self.requests = 0
+
+    async def read_head(self, reader):
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
+            return None
+        lines = head.decode("latin-1").split("\r\n")
+        method, target, version = (lines[0].split(" ", 2) + ["", ""])[:3]
+        headers = []
+        for line in lines[1:]:
+            if not line:
+                continue
+            name, _, value = line.partition(":")
+            headers.append((name.strip(), value.strip()))
+        return method, target, version, headers
+
+    @staticmethod
+    def header(headers, name):
+        for k, v in headers:
+            if k.lower() == name:
+                return v
+        return None
+
+    def pick_fault(self, target):
+        spec = self.default_spec
+        rest = target
+        if target.startswith("/_fault/"):
+            spec_part, _, tail = target[len("/_fault/"):].partition("/")
+            spec = unquote(spec_part)
+            rest = "/" + tail
+        if not spec:
+            return None, rest
+        fault = Fault(spec)
+        key = (spec, rest)
+        used = self.counters.get(key, 0)
+        self.counters[key] = used + 1
+        if fault.times is not None and used >= fault.times:
+            fault.kind = None  # exhausted: only latency remains
+        return fault, rest
+
+    async def fetch_upstream(self, method, rest, headers, body):
+        reader, writer = await asyncio.open_connection(self.upstream_host, self.upstream_port)
+        try:
+            lines = [f"{method} {rest} HTTP/1.0"]
+            for k, v in headers:
+                if k.lower() not in HOP_BY_HOP:
+                    lines.append(f"{k}: {v}")
+            lines.append("Connection: close")
+            writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
+            await writer.drain()
+            raw = await reader.read()
+        finally:
+            writer.close()
+        head, _, payload = raw.partition(b"\r\n\r\n")
+        head_lines = head.decode("latin-1").split("\r\n")
+        status_line = head_lines[0]
+        parts = status_line.split(" ", 2)
+        status = int(parts[1])
+        reason = parts[2] if len(parts) > 2 else REASONS.get(status, "")
+        resp_headers = []
+        for line in head_lines[1:]:
+            name, _, value = line.partition(":")
+            if name.strip().lower() not in HOP_BY_HOP:
+                resp_headers.append((name.strip(), value.strip()))
+        return status, reason, resp_headers, payload
+
+    @staticmethod
+    def encode_head(status, reason, headers):
+        lines = [f"HTTP/1.1 {status} {reason}"] + [f"{k}: {v}" for k, v in headers]
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+    async def control(self, method, target, body, writer):
+        if target == "/_control/fault" and method in ("PUT", "POST"):
+            spec = body.decode("utf-8").strip()
+            Fault(spec)  # validate
+            self.default_spec = spec
+            self.counters.clear()
+            payload = b"ok\n"
+        elif target == "/_control/stats":
+            payload = json.dumps({"connections": self.connections, "requests": self.requests}).encode() + b"\n"
+        elif target == "/_control/reset" and method in ("PUT", "POST"):
+            self.counters.clear()
+            self.connections = 0
+            self.requests = 0
+            payload = b"ok\n"
+        else:
+            writer.write(self.encode_head(404, "Not Found", [("Content-Length", "0")]))
+            return
+        writer.write(self.encode_head(200, "OK", [("Content-Type", "text/plain"),
+                                                  ("Content-Length", str(len(payload)))]) + payload)
+
+    async def handle(self, reader, writer):
+        self.connections += 1
+        sock = writer.get_extra_info("socket")
+        try:
+            while True:
+                head = await self.read_head(reader)
+                if head is None:
+                    return
+                method, target, version, headers = head
+                length = int(self.header(headers, "content-length") or 0)
+                body = await reader.readexactly(length) if length else b""
+                if target.startswith("/_control/"):
+                    try:
+                        await self.control(method, target, body, writer)
+                    except ValueError as e:
+                        msg = (str(e) + "\n").encode()
+                        writer.write(self.encode_head(400, "Bad Request", [("Content-Length", str(len(msg)))]) + msg)
+                    await writer.drain()
+                    continue
+                self.requests += 1
+                try:
+                    fault, rest = self.pick_fault(target)
+                except ValueError as e:
+                    msg = (str(e) + "\n").encode()
+                    writer.write(self.encode_head(400, "Bad Request", [("Content-Length", str(len(msg)))]) + msg)
+                    await writer.drain()
+                    continue
+                kind = fault.kind if fault else None
+                if fault and fault.latency_ms:
+                    await asyncio.sleep(fault.latency_ms / 1000.0)
+                if kind == "reset":
+                    # SO_LINGER with a zero timeout turns close() into a RST.
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    writer.transport.abort()
+                    return
+                if kind == "stall":
+                    await reader.read()  # until the client gives up
+                    return
+                if kind == "status":
+                    msg = f"injected {fault.status}\n".encode()
+                    hdrs = [("Content-Type", "text/plain"), ("Content-Length", str(len(msg)))]
+                    if fault.retry_after is not None:
+                        hdrs.append(("Retry-After", fault.retry_after))
+                    writer.write(self.encode_head(fault.status, REASONS.get(fault.status, "Error"), hdrs) + msg)
+                    await writer.drain()
+                    continue
+                try:
+                    status, reason, resp_headers, payload = await self.fetch_upstream(method, rest, headers, body)
+                except OSError as e:
+                    msg = f"upstream unreachable: {e}\n".encode()
+                    writer.write(self.encode_head(502, "Bad Gateway", [("Content-Length", str(len(msg)))]) + msg)
+                    await writer.drain()
+                    continue
+                if method != "HEAD" and status not in (204, 304) and not 100 <= status < 200:
+                    resp_headers = [(k, v) for k, v in resp_headers if k.lower() != "content-length"]
+                    resp_headers.append(("Content-Length", str(len(payload))))
+                if kind in ("truncate", "stall-body"):
+                    writer.write(self.encode_head(status, reason, resp_headers) + payload[: len(payload) // 2])
+                    await writer.drain()
+                    if kind == "truncate":
+                        writer.close()
+                        return
+                    await reader.read()
+                    return
+                writer.write(self.encode_head(status, reason, resp_headers) + payload)
+                await writer.drain()
+                if (self.header(headers, "connection") or "").lower() == "close" or version == "HTTP/1.0":
+                    return
+        except (ConnectionError, asyncio.IncompleteReadError):
+            return
+        finally:
+            if not writer.transport.is_closing():
+                writer.close()
+
+
+async def serve(args):
+    proxy = Proxy(args.upstream, args.fault)
+    host, port = args.listen.rsplit(":", 1)
+    server = await asyncio.start_server(proxy.handle, host, int(port), reuse_address=True, limit=1 << 20)
+    async with server:
+        await server.serve_forever()
+
+
+def daemonize(pid_file, log_file):
+    if os.fork() > 0:
+        os._exit(0)
+    os.setsid()
+    if os.fork() > 0:
+        os._exit(0)
+    with open(pid_file, "w", encoding="ascii") as f:
+        f.write(f"{os.getpid()}\n")
+    log = os.open(log_file or os.devnull, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--listen", required=True, help="HOST:PORT")
+    parser.add_argument("--upstream", required=True, help="HOST:PORT of a plain-HTTP server")
+    parser.add_argument("--fault", default="", help="default fault SPEC")
+    parser.add_argument("--daemon", action="store_true")
+    parser.add_argument("--pid-file")
+    parser.add_argument("--log")
+    args = parser.parse_args()
+    Fault(args.fault)
+    if args.daemon:
+        if not args.pid_file:
+            parser.error("--daemon needs --pid-file")
+        daemonize(args.pid_file, args.log)
+    try:
+        asyncio.run(serve(args))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
