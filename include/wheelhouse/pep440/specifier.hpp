@@ -33,17 +33,42 @@ public:
     // For '===': string comparison against the raw text of a candidate.
     [[nodiscard]] auto matches_text(std::string_view candidate) const -> bool;
 
-    // contains() with packaging's default policy: prereleases are rejected unless `prereleases`
-    // is true, or unset and the clause mentions a prerelease.
+    // contains() with packaging's policy (packaging >= 26, PEP 440): the argument decides if given,
+    // else the configured policy (set_prereleases); when both are unset a prerelease is accepted like
+    // any other version (PEP 440: a single version is tested for membership; only filter() applies
+    // the "prereleases only when nothing else matches" rule). false rejects every prerelease.
     [[nodiscard]] auto contains(const Version& version, std::optional<bool> prereleases = std::nullopt) const -> bool;
+    // The same for a candidate given as text: '===' compares this raw text; text that is not a PEP 440
+    // version matches nothing but '==='.
+    [[nodiscard]] auto contains_text(std::string_view candidate, std::optional<bool> prereleases = std::nullopt) const
+        -> bool;
 
+    // packaging's Specifier.filter(): keeps matching versions in input order; with no policy (argument,
+    // configured, or a clause naming a prerelease) prereleases are kept only if no final release matches.
+    [[nodiscard]] auto filter(const std::vector<Version>& versions,
+                              std::optional<bool> prereleases = std::nullopt) const -> std::vector<Version>;
+    // filter() over text candidates; text that is not a version can only match '===' and counts as final.
+    [[nodiscard]] auto filter_text(const std::vector<std::string>& candidates,
+                                   std::optional<bool> prereleases = std::nullopt) const -> std::vector<std::string>;
+
+    // The configured prerelease policy (packaging's `prereleases=` constructor argument / setter).
+    void set_prereleases(std::optional<bool> prereleases) { m_prereleases = prereleases; }
+    [[nodiscard]] auto configured_prereleases() const -> std::optional<bool> { return m_prereleases; }
+
+    // The parsed version (absent only for '===' with a non-PEP 440 string, or a wildcard: see version_prefix).
+    [[nodiscard]] auto version() const -> const std::optional<Version>& { return m_version; }
+    [[nodiscard]] auto is_wildcard() const -> bool { return m_wildcard; }
+
+    // Equal when the operators are equal and the versions are equal after normalisation (trailing
+    // release zeros dropped except for '~='), as packaging compares specifiers.
     friend auto operator==(const Specifier& a, const Specifier& b) -> bool;
 
 private:
     Operator m_op = Operator::greater_equal;
     std::string m_version_text;
-    std::optional<Version> m_version;  // absent only for '===' with a non-PEP 440 string
+    std::optional<Version> m_version;  // for a wildcard, the release prefix (e.g. 1.2 for "==1.2.*")
     bool m_wildcard = false;
+    std::optional<bool> m_prereleases;
 };
 
 class SpecifierSet {
@@ -52,7 +77,7 @@ public:
     static auto parse(std::string_view text) -> Expected<SpecifierSet>;
 
     SpecifierSet() = default;
-    explicit SpecifierSet(std::vector<Specifier> specs) : m_specs(std::move(specs)) {}
+    explicit SpecifierSet(std::vector<Specifier> specs);
 
     [[nodiscard]] auto specifiers() const -> const std::vector<Specifier>& { return m_specs; }
     [[nodiscard]] auto empty() const -> bool { return m_specs.empty(); }
@@ -62,19 +87,32 @@ public:
     // True when any clause mentions a prerelease.
     [[nodiscard]] auto mentions_prerelease() const -> bool;
 
-    // packaging's SpecifierSet.contains(version, prereleases=...).
+    // packaging's SpecifierSet.contains(version, prereleases=...): the same policy as
+    // Specifier::contains (argument, else configured, else prereleases accepted), then every clause.
+    // pip's "installed" flag is contains(version, true).
     [[nodiscard]] auto contains(const Version& version, std::optional<bool> prereleases = std::nullopt) const -> bool;
+    [[nodiscard]] auto contains_text(std::string_view candidate, std::optional<bool> prereleases = std::nullopt) const
+        -> bool;
 
     // packaging's SpecifierSet.filter(): keeps matching versions; prereleases only if allowed, or if
     // no final release matches and prereleases is unset (the "only match" rule). Keeps input order.
-    [[nodiscard]] auto filter(const std::vector<Version>& versions, std::optional<bool> prereleases = std::nullopt) const
-        -> std::vector<Version>;
+    [[nodiscard]] auto filter(const std::vector<Version>& versions,
+                              std::optional<bool> prereleases = std::nullopt) const -> std::vector<Version>;
+    [[nodiscard]] auto filter_text(const std::vector<std::string>& candidates,
+                                   std::optional<bool> prereleases = std::nullopt) const -> std::vector<std::string>;
 
-    // Intersection (all clauses of both).
+    void set_prereleases(std::optional<bool> prereleases) { m_prereleases = prereleases; }
+    [[nodiscard]] auto configured_prereleases() const -> std::optional<bool> { return m_prereleases; }
+
+    // Intersection (all clauses of both; equal clauses are kept once).
     void add(const SpecifierSet& other);
 
+    // Equal when both hold the same clauses (compared with Specifier's ==), in any order.
+    friend auto operator==(const SpecifierSet& a, const SpecifierSet& b) -> bool;
+
 private:
-    std::vector<Specifier> m_specs;
+    std::vector<Specifier> m_specs;  // in the order written, duplicates (by ==) removed
+    std::optional<bool> m_prereleases;
 };
 
 }  // namespace wheelhouse::pep440

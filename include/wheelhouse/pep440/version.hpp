@@ -52,6 +52,10 @@ public:
     // The same version with the local label removed.
     [[nodiscard]] auto without_local() const -> Version;
 
+    // Three-way comparison (-1, 0, 1) without allocating; with ignore_local the local labels are skipped,
+    // which is how specifiers compare a candidate against a public version.
+    static auto compare(const Version& a, const Version& b, bool ignore_local = false) -> int;
+
     // Total order of PEP 440 (trailing zeros in the release ignored; dev < pre < final < post; local last).
     friend auto operator<=>(const Version& a, const Version& b) -> std::strong_ordering;
     friend auto operator==(const Version& a, const Version& b) -> bool;
