@@ -1,0 +1,26 @@
+// The CLI's subcommands: each registers its options on a CLI11 app and runs against a Terminal.
+#pragma once
+
+#include <memory>
+
+#include <CLI/CLI.hpp>
+
+#include "terminal.hpp"
+
+namespace wheelhouse::cli {
+
+class Command {
+public:
+    virtual ~Command() = default;
+    // Runs after a successful parse; returns the process exit code.
+    virtual auto run(const Terminal& terminal) -> int = 0;
+};
+
+// Each returns the command object whose options are bound to `parent`'s new subcommand.
+auto add_targets_command(CLI::App& parent) -> std::pair<CLI::App*, std::unique_ptr<Command>>;
+auto add_inspect_command(CLI::App& parent) -> std::pair<CLI::App*, std::unique_ptr<Command>>;
+
+// Prints `error` (as JSON on stdout with --json, always as one line on stderr) and returns its exit code.
+auto report_error(const Terminal& terminal, const Error& error) -> int;
+
+}  // namespace wheelhouse::cli

@@ -1,0 +1,123 @@
+"""The CLI's contract for scripts: --version, targets, inspect, --json field names, exit codes."""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import unittest
+
+ARGS = None
+
+
+def run(*args, env=None):
+    full_env = dict(os.environ)
+    full_env.pop("NO_COLOR", None)
+    if env:
+        full_env.update(env)
+    p = subprocess.run([ARGS.wheelhouse, *args], capture_output=True, text=True, env=full_env, timeout=60)
+    return p.returncode, p.stdout, p.stderr
+
+
+def wheel(name):
+    return os.path.join(ARGS.fixtures, "wheels", name)
+
+
+NATIVE = "native_pkg-2.1.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
+DEMO = "demo_pkg-1.0.0-py3-none-any.whl"
+
+
+class Cli(unittest.TestCase):
+    def test_version_prints_name_and_semver(self):
+        code, out, _ = run("--version")
+        self.assertEqual(code, 0)
+        self.assertRegex(out.strip(), r"^wheelhouse \d+\.\d+\.\d+$")
+
+    def test_help_documents_exit_codes_for_every_command(self):
+        for cmd in ([], ["targets"], ["inspect"]):
+            code, out, _ = run(*cmd, "--help")
+            self.assertEqual(code, 0, cmd)
+            for line in ("0  success", "2  resolution impossible", "4  verification failed", "5  S3 / AWS error"):
+                self.assertIn(line, out, cmd)
+
+    def test_unknown_option_is_a_usage_error(self):
+        code, _, err = run("targets", "--bogus")
+        self.assertEqual(code, 1)
+        self.assertIn("--bogus", err)
+
+    def test_targets_json_lists_presets_with_python_and_platforms(self):
+        code, out, _ = run("targets", "--json")
+        self.assertEqual(code, 0)
+        targets = {t["name"]: t for t in json.loads(out)}
+        self.assertEqual(targets["mwaa-2.10.3"]["python_version"], "3.11")
+        self.assertEqual(targets["mwaa-2.11.0"]["python_version"], "3.12")
+        self.assertEqual(targets["mwaa-2.6.3"]["python_version"], "3.10")
+        plats = targets["mwaa-2.10.3"]["platforms"]
+        self.assertEqual(plats[0], "manylinux_2_34_x86_64")
+        self.assertIn("manylinux2014_x86_64", plats)
+        self.assertEqual(plats[-1], "linux_x86_64")
+        self.assertTrue(targets["mwaa-2.10.3"]["constraints_url"].endswith("constraints-2.10.3/constraints-3.11.txt"))
+
+    def test_targets_table_is_plain_text_without_a_terminal(self):
+        code, out, _ = run("targets")
+        self.assertEqual(code, 0)
+        self.assertIn("mwaa-2.10.3", out)
+        self.assertNotIn("\x1b[", out)
+
+    def test_inspect_json_has_the_documented_fields(self):
+        code, out, _ = run("inspect", wheel(DEMO), "--json")
+        self.assertEqual(code, 0)
+        j = json.loads(out)
+        self.assertEqual(j["name"], "demo-pkg")
+        self.assertEqual(j["version"], "1.0.0")
+        self.assertEqual(j["tags"], ["py3-none-any"])
+        self.assertIn('pytest>=7; extra == "test"', j["requires_dist"])
+        self.assertNotIn("compatible", j)
+
+    def test_inspect_with_target_reports_compatibility(self):
+        code, out, _ = run("inspect", wheel(NATIVE), "--target", "mwaa-2.10.3", "--json")
+        self.assertEqual(code, 0)
+        j = json.loads(out)
+        self.assertTrue(j["compatible"])
+        self.assertNotIn("reason", j)
+
+    def test_inspect_wrong_python_is_incompatible_with_reason_and_exit_4(self):
+        code, out, _ = run("inspect", wheel(NATIVE), "--target", "mwaa-2.11.0", "--json")
+        self.assertEqual(code, 4)
+        j = json.loads(out)
+        self.assertFalse(j["compatible"])
+        self.assertIn("cp311", j["reason"])
+
+    def test_inspect_wrong_architecture_names_it(self):
+        code, out, _ = run("inspect", wheel(NATIVE), "--python-version", "3.11", "--platform",
+                           "manylinux_2_28_aarch64", "--json")
+        self.assertEqual(code, 4)
+        self.assertIn("aarch64", json.loads(out)["reason"])
+
+    def test_inspect_unknown_target_is_input_error_with_hint(self):
+        code, _, err = run("inspect", wheel(DEMO), "--target", "mwaa-9.9.9")
+        self.assertEqual(code, 1)
+        self.assertIn("mwaa-2.10.3", err)
+
+    def test_inspect_unsafe_or_corrupt_wheels_fail_verification(self):
+        for name, needle in (("evil_pkg-1.0-py3-none-any.whl", "../evil"),
+                             ("truncated_pkg-1.0-py3-none-any.whl", "zip"),
+                             ("nodistinfo_pkg-1.0-py3-none-any.whl", "dist-info")):
+            code, out, err = run("inspect", wheel(name), "--json")
+            self.assertEqual(code, 4, name)
+            self.assertIn(needle, err, name)
+            self.assertIn("error", json.loads(out), name)
+
+    def test_inspect_non_wheel_name_is_input_error(self):
+        import tempfile
+        with tempfile.NamedTemporaryFile(suffix=".txt") as f:
+            code, _, err = run("inspect", f.name)
+        self.assertEqual(code, 1)
+        self.assertIn(".whl", err)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--wheelhouse", required=True)
+    parser.add_argument("--fixtures", required=True)
+    ARGS, rest = parser.parse_known_args()
+    unittest.main(argv=[sys.argv[0], "-v", *rest])

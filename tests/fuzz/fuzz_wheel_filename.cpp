@@ -1,0 +1,36 @@
+// Fuzzes wheel / sdist file name and tag parsing: no crash, no hang, and parse(to_string(x)) == x.
+// A parsed wheel is also ranked against an MWAA target (must not crash; a priority is in range).
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include "wheelhouse/tags/filename.hpp"
+#include "wheelhouse/tags/target.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    using namespace wheelhouse::tags;
+    static const Target target = presets().back().target();
+    std::string_view text(reinterpret_cast<const char*>(data), size);
+
+    auto wheel = WheelFilename::parse(text);
+    if (wheel) {
+        auto again = WheelFilename::parse(wheel->to_string());
+        if (!again || !(*again == *wheel) || again->to_string() != wheel->to_string()) std::abort();
+        if (wheel->tags().size() == 0 || wheel->tags().size() > TagSet::max_tags) std::abort();
+        auto result = target.rank(*wheel);
+        if (result.compatible && result.priority >= target.tags().size()) std::abort();
+        if (!result.compatible && result.reason.empty()) std::abort();
+    } else if (wheel.error().location.column < 1) {
+        std::abort();
+    }
+
+    auto sdist = SdistFilename::parse(text);
+    if (!sdist && sdist.error().location.column < 1) std::abort();
+
+    auto tags = TagSet::parse(text);
+    if (tags) {
+        auto again = TagSet::parse(tags->to_string());
+        if (!again || !again->same_tags(*tags)) std::abort();
+    }
+    return 0;
+}
