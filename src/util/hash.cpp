@@ -1,6 +1,7 @@
 #include "wheelhouse/util/hash.hpp"
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <stdexcept>
 
@@ -51,6 +52,17 @@ auto sha256_hex(std::string_view bytes) -> std::string {
     Sha256 h;
     h.update(bytes);
     return h.finish_hex();
+}
+
+auto hmac_sha256(std::string_view key, std::string_view data) -> std::array<unsigned char, 32> {
+    std::array<unsigned char, 32> out{};
+    unsigned int len = 0;
+    // HMAC() never fails for SHA-256 with in-memory buffers short of an allocation failure.
+    if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+             reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(), &len) == nullptr) {
+        std::terminate();
+    }
+    return out;
 }
 
 }  // namespace wheelhouse::util

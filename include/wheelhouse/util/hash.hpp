@@ -33,4 +33,7 @@ private:
 
 auto sha256_hex(std::string_view bytes) -> std::string;
 
+// HMAC-SHA256 of data under key (both raw bytes): the building block of AWS SigV4 signing keys.
+auto hmac_sha256(std::string_view key, std::string_view data) -> std::array<unsigned char, 32>;
+
 }  // namespace wheelhouse::util

@@ -18,6 +18,18 @@ TEST(Sha256, MatchesKnownDigestsWhenFedInPieces) {
     EXPECT_EQ(h.finish_hex(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
+TEST(HmacSha256, MatchesRfc4231TestVectors) {
+    auto hex = [](const std::array<unsigned char, 32>& mac) { return util::to_hex(mac.data(), mac.size()); };
+    EXPECT_EQ(hex(util::hmac_sha256("Jefe", "what do ya want for nothing?")),
+              "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    EXPECT_EQ(hex(util::hmac_sha256(std::string(20, '\x0b'), "Hi There")),
+              "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+    // Keys longer than the block size are hashed first (RFC 4231 test case 6).
+    EXPECT_EQ(
+        hex(util::hmac_sha256(std::string(131, '\xaa'), "Test Using Larger Than Block-Size Key - Hash Key First")),
+        "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+}
+
 TEST(Strings, TrimSplitAndCaseFolding) {
     EXPECT_EQ(util::trim("  a b\t\n"), "a b");
     auto parts = util::split("a,,b", ',');
