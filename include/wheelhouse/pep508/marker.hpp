@@ -30,8 +30,16 @@ public:
     [[nodiscard]] auto evaluate(const Environment& env, const std::set<std::string>& extras = {}) const
         -> Expected<bool>;
 
+    // Lock-file evaluation (PEP 751): the set-valued variables `extras` and `dependency_groups` are
+    // defined (compared normalised) and `extra` is not, unless `env` defines it.
+    [[nodiscard]] auto evaluate_lock_file(const Environment& env, const std::set<std::string>& extras,
+                                          const std::set<std::string>& dependency_groups) const -> Expected<bool>;
+
     // The extras the marker mentions (normalised), for the resolver.
     [[nodiscard]] auto mentioned_extras() const -> std::set<std::string>;
+
+    // Markers are equal when their canonical texts are (as packaging compares them).
+    friend auto operator==(const Marker& a, const Marker& b) -> bool { return a.to_string() == b.to_string(); }
 
     struct Node;  // expression tree, defined in the implementation
 
@@ -42,5 +50,10 @@ public:
 private:
     std::shared_ptr<const Node> m_root;
 };
+
+// A CPython on Linux x86_64 target (the MWAA workers), e.g. linux_cpython_environment("3.11.9"):
+// python_version "3.11", implementation_version = python_full_version, platform_release and
+// platform_version empty (they depend on the host kernel, which a bundle cannot know).
+auto linux_cpython_environment(std::string_view python_full_version) -> Environment;
 
 }  // namespace wheelhouse::pep508

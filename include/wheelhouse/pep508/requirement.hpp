@@ -13,10 +13,10 @@
 namespace wheelhouse::pep508 {
 
 struct Requirement {
-    std::string name;                   // as written
-    std::vector<std::string> extras;    // as written, sorted, unique
-    pep440::SpecifierSet specifier;     // empty when none, or when url is set
-    std::optional<std::string> url;     // `name @ url`
+    std::string name;                 // as written
+    std::vector<std::string> extras;  // as written, sorted, unique
+    pep440::SpecifierSet specifier;   // empty when none, or when url is set
+    std::optional<std::string> url;   // `name @ url`
     std::optional<Marker> marker;
 
     // Parses one requirement string as packaging.requirements.Requirement does.
@@ -27,6 +27,9 @@ struct Requirement {
     [[nodiscard]] auto to_string() const -> std::string;
     // PEP 503 normalised name.
     [[nodiscard]] auto canonical_name() const -> std::string;
+
+    // packaging's equality: same normalised name, same extras, equivalent specifiers, url, marker.
+    friend auto operator==(const Requirement& a, const Requirement& b) -> bool;
 };
 
 }  // namespace wheelhouse::pep508
