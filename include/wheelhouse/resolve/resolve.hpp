@@ -1,0 +1,124 @@
+// Dependency resolution for one install target: requirements + constraints -> the exact set of files pip would pick.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "wheelhouse/metadata/metadata.hpp"
+#include "wheelhouse/pep440/version.hpp"
+#include "wheelhouse/pep508/requirement.hpp"
+#include "wheelhouse/tags/target.hpp"
+#include "wheelhouse/util/expected.hpp"
+
+namespace wheelhouse::resolve {
+
+// One distribution file as an index lists it (PEP 503 / 691 / 592 / 658 data, already parsed).
+struct CandidateFile {
+    std::string filename;
+    std::string url;
+    std::map<std::string, std::string> hashes;   // algorithm ("sha256") -> lower-case hex digest
+    std::optional<std::string> requires_python;  // data-requires-python, as written
+    bool yanked = false;
+    std::string yanked_reason;
+    std::optional<std::uint64_t> size;
+};
+
+// What the resolver needs from the outside world. `app` adapts the index + cache to it; tests use
+// in-memory data. Calls come from one thread; implementations may fetch ahead in parallel.
+class IndexProvider {
+public:
+    IndexProvider() = default;
+    IndexProvider(const IndexProvider&) = delete;
+    auto operator=(const IndexProvider&) -> IndexProvider& = delete;
+    virtual ~IndexProvider() = default;
+
+    // Every file of a project (canonical name). An unknown project is an empty list, not an error;
+    // errors are for failures (network: the resolution stops with that error).
+    virtual auto candidates(std::string_view project) -> Expected<std::vector<CandidateFile>> = 0;
+
+    // The core metadata of one file (PEP 658 .metadata, or read from the wheel). Only called for
+    // versions the resolver actually tries. An invalid_input error rejects that version; any other
+    // error stops the resolution.
+    virtual auto metadata(std::string_view project, const CandidateFile& file) -> Expected<metadata::Metadata> = 0;
+
+    // A hint that these projects' candidates will be asked for soon (fetch them in parallel).
+    virtual void prefetch(const std::vector<std::string>& projects) { (void)projects; }
+};
+
+// Where a constraint comes from, so that a conflict message can say whose pin it is.
+enum class ConstraintSource { user, airflow, mwaa_essential };
+auto to_string(ConstraintSource source) -> const char*;
+
+struct RootRequirement {
+    pep508::Requirement requirement;
+    std::string origin;  // e.g. "requirements.txt:3"; "" reads as "the request"
+};
+
+// pip's constraints: they restrict a project's versions only if something requires the project.
+struct Constraint {
+    pep508::Requirement requirement;  // name + specifier (+ marker); extras and URLs are refused
+    std::string origin;               // e.g. "constraints.txt:14"
+    ConstraintSource source = ConstraintSource::user;
+};
+
+struct Options {
+    bool pre = false;                         // --pre: prereleases are candidates like any other version
+    bool only_binary = true;                  // --only-binary=:all: (MWAA: sdists cannot be built offline)
+    std::set<std::string> no_binary;          // canonical names whose wheels are refused (--no-binary)
+    std::set<std::string> only_binary_names;  // canonical names whose sdists are refused
+    bool prefer_binary = false;               // --prefer-binary: an older version with a wheel beats a newer sdist
+    // Candidate versions tried before giving up (a safety net against pathological indexes).
+    std::size_t max_attempts = 200000;
+};
+
+struct Request {
+    std::vector<RootRequirement> requirements;
+    std::vector<Constraint> constraints;
+    tags::Target target;
+    Options options;
+};
+
+// One reason a package is in the set.
+struct RequiredBy {
+    std::string parent;       // "b 1.0.0", or "" for a top-level requirement
+    std::string requirement;  // as the parent wrote it (normalised text), e.g. "a[s3]>=1.0"
+    std::string origin;       // top-level: the requirement's origin; else the parent's chain
+};
+
+struct AppliedConstraint {
+    std::string constraint;  // e.g. "a==1.5"
+    std::string origin;
+    ConstraintSource source = ConstraintSource::user;
+};
+
+struct ResolvedPackage {
+    std::string name;  // canonical (PEP 503)
+    pep440::Version version;
+    CandidateFile file;  // the best-ranked compatible wheel (or sdist when allowed)
+    bool is_wheel = true;
+    std::vector<std::string> extras;  // extras activated, canonical and sorted
+    std::vector<RequiredBy> required_by;
+    std::vector<AppliedConstraint> constraints;
+};
+
+struct Resolution {
+    std::vector<ResolvedPackage> packages;  // sorted by name
+    // Things the user should know although the resolution succeeded, e.g. a newer version that
+    // was passed over because it has only an sdist or no wheel for the target.
+    std::vector<std::string> notes;
+};
+
+// Resolves the request. Failure: ErrorCode::resolution with a plain-words explanation (the chain
+// of requirements and the versions that clash) as the message; provider errors are passed on.
+auto resolve(const Request& request, IndexProvider& provider) -> Expected<Resolution>;
+
+// The hint given when a project has no wheel and only an sdist.
+inline constexpr std::string_view sdist_hint =
+    "build a wheel with `pip wheel` on Amazon Linux 2023 and add it with --find-links";
+
+}  // namespace wheelhouse::resolve

@@ -1,0 +1,1026 @@
+#include "wheelhouse/resolve/resolve.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <deque>
+#include <limits>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "wheelhouse/pep508/name.hpp"
+#include "wheelhouse/tags/filename.hpp"
+
+namespace wheelhouse::resolve {
+
+auto to_string(ConstraintSource source) -> const char* {
+    switch (source) {
+        case ConstraintSource::user: return "user constraint";
+        case ConstraintSource::airflow: return "Airflow constraint";
+        case ConstraintSource::mwaa_essential: return "MWAA essential pin";
+    }
+    return "constraint";
+}
+
+namespace {
+
+using pep440::Operator;
+using pep440::SpecifierSet;
+using pep440::Version;
+
+// Why a version of a project has no file the target can use.
+enum class RejectKind { sdist_only, platform, python, format };
+
+struct Rejection {
+    Version version;
+    RejectKind kind = RejectKind::platform;
+    std::string reason;
+};
+
+struct VersionInfo {
+    Version version;
+    std::size_t file = 0;  // index into Project::files
+    bool yanked = false;
+    bool is_wheel = true;
+
+    // Filled lazily when the version is tried.
+    bool deps_loaded = false;
+    std::optional<std::string> unusable;  // why the metadata makes this version unusable
+    std::vector<pep508::Requirement> requires_dist;
+};
+
+struct Project {
+    std::string name;
+    std::vector<CandidateFile> files;
+    std::vector<VersionInfo> versions;  // preference order: newest first
+    std::vector<Rejection> rejected;    // versions with files, none usable, newest first
+    bool sdist_only_seen = false;       // some version was refused because it has only an sdist
+};
+
+// A node of the dependency graph: a project, or a project with extras (pip's model: `a[x]` is its
+// own node that depends on `a` at exactly the same version).
+struct Node {
+    std::string key;  // "a" or "a[x,y]"
+    std::size_t project = 0;
+    std::vector<std::string> extras;
+};
+
+// One requirement on a node, with where it came from.
+struct Need {
+    int node = 0;
+    SpecifierSet spec;
+    std::optional<Version> exact;  // extras node -> its base at the same version
+    std::string text;              // as shown to users, e.g. "a[x]>=1.0"
+    int parent = -1;               // parent node, -1 for a top-level requirement
+    std::size_t parent_version = 0;
+    std::string origin;  // top-level requirements only
+    bool pinned_op = false;
+    bool unfree = false;
+    bool mentions_pre = false;
+};
+
+struct State {
+    std::map<int, std::size_t> pins;           // node -> index into its project's versions
+    std::map<int, int> level_of;               // node -> decision level at which it was pinned
+    std::map<int, std::vector<int>> criteria;  // node -> needs
+    std::map<int, int> depth;
+    std::set<int> open;  // required nodes not pinned yet (what pick() chooses from)
+};
+
+struct Failure {
+    std::set<int> levels;  // decisions that the failure depends on (conflict set)
+    std::vector<std::string> lines;
+};
+
+// pip (packaging 24) treats a clause as opting into prereleases when it is ==, ===, >=, <= or ~=
+// with a prerelease version; '<' and '>' do not count, '!=' never does.
+auto opts_into_prereleases(const pep440::Specifier& spec) -> bool {
+    switch (spec.op()) {
+        case Operator::equal:
+        case Operator::greater_equal:
+        case Operator::less_equal:
+        case Operator::compatible: return spec.version() && spec.version()->is_prerelease();
+        case Operator::arbitrary: {
+            auto parsed = Version::parse(spec.version_text());
+            return parsed && parsed->is_prerelease();
+        }
+        default: return false;
+    }
+}
+
+auto is_pinning(const pep440::Specifier& spec) -> bool {
+    return spec.op() == Operator::arbitrary || (spec.op() == Operator::equal && !spec.is_wildcard());
+}
+
+auto describe_spec_text(const pep508::Requirement& req) -> std::string {
+    std::string out = pep508::canonicalize_name(req.name);
+    if (!req.extras.empty()) {
+        out += '[';
+        for (std::size_t i = 0; i < req.extras.size(); ++i) {
+            if (i > 0) out += ',';
+            out += pep508::canonicalize_name(req.extras[i]);
+        }
+        out += ']';
+    }
+    out += req.specifier.to_string();
+    return out;
+}
+
+constexpr std::size_t max_explanation_lines = 60;
+
+class Resolver {
+public:
+    Resolver(const Request& request, IndexProvider& provider)
+        : m_request(request), m_provider(provider), m_env(request.target.marker_environment()) {
+        auto python = Version::parse(request.target.python().full_version());
+        if (python) m_python = *python;
+    }
+
+    auto run() -> Expected<Resolution>;
+
+private:
+    // ---- index data --------------------------------------------------------------------------
+    auto project_index(const std::string& name) -> std::size_t;
+    auto load_project(std::size_t index) -> bool;
+    auto node_for(const std::string& name, std::vector<std::string> extras) -> int;
+    auto load_dependencies(int node, std::size_t version) -> const std::vector<int>*;
+    auto add_needs_for(const pep508::Requirement& req, int parent, std::size_t parent_version,
+                       const std::string& origin, std::vector<int>& out) -> void;
+
+    // ---- search ------------------------------------------------------------------------------
+    auto matches(int node, const std::vector<int>& needs) -> std::vector<std::size_t>;
+    auto pick(const State& state) -> int;
+    auto solve(State& state, int level) -> std::optional<Failure>;
+    auto parent_levels(const State& state, int node) const -> std::set<int>;
+    auto satisfies(const Need& need, const VersionInfo& version) const -> bool;
+
+    // ---- explanations ------------------------------------------------------------------------
+    auto describe_need(const Need& need) const -> std::string;
+    auto chain(int node, std::size_t version, int limit = 6) const -> std::string;
+    auto explain_no_match(const State& state, int node, const std::vector<int>& needs) -> std::vector<std::string>;
+    auto node_label(int node, std::size_t version) const -> std::string;
+    auto build_resolution(const State& state) -> Resolution;
+
+    const Request& m_request;
+    IndexProvider& m_provider;
+    pep508::Environment m_env;
+    Version m_python;
+
+    // Deques: references stay valid while new projects, nodes and needs are added mid-search.
+    std::deque<Project> m_projects;
+    std::vector<bool> m_loaded;
+    std::map<std::string, std::size_t, std::less<>> m_project_by_name;
+    std::deque<Node> m_nodes;
+    std::map<std::string, int, std::less<>> m_node_by_key;
+    std::deque<Need> m_needs;
+    std::map<std::pair<int, std::size_t>, std::vector<int>> m_dependencies;
+    std::map<std::pair<int, std::size_t>, std::string> m_unusable;
+    std::map<std::string, std::vector<std::size_t>, std::less<>> m_constraints;  // project -> constraint indices
+    std::map<int, std::size_t> m_requested_order;
+    std::set<int> m_backtrack_causes;
+    std::set<std::size_t> m_failed_projects;  // projects that had no usable version at some point
+
+    std::optional<Error> m_abort;
+    std::size_t m_attempts = 0;
+    std::optional<State> m_solution;
+    const State* m_solution_chain_state = nullptr;  // the state chain() reads while explaining
+};
+
+auto Resolver::project_index(const std::string& name) -> std::size_t {
+    auto it = m_project_by_name.find(name);
+    if (it != m_project_by_name.end()) return it->second;
+    Project project;
+    project.name = name;
+    m_projects.push_back(std::move(project));
+    m_loaded.push_back(false);
+    m_project_by_name.emplace(name, m_projects.size() - 1);
+    return m_projects.size() - 1;
+}
+
+auto Resolver::node_for(const std::string& name, std::vector<std::string> extras) -> int {
+    std::sort(extras.begin(), extras.end());
+    extras.erase(std::unique(extras.begin(), extras.end()), extras.end());
+    std::string key = name;
+    if (!extras.empty()) {
+        key += '[';
+        for (std::size_t i = 0; i < extras.size(); ++i) key += (i > 0 ? "," : "") + extras[i];
+        key += ']';
+    }
+    auto it = m_node_by_key.find(key);
+    if (it != m_node_by_key.end()) return it->second;
+    Node node{key, project_index(name), std::move(extras)};
+    m_nodes.push_back(std::move(node));
+    int id = static_cast<int>(m_nodes.size() - 1);
+    m_node_by_key.emplace(key, id);
+    return id;
+}
+
+// Reads a project's files once and keeps, per version, the file pip would install: wheels the
+// target accepts (best tag first), sdists only where allowed, Requires-Python respected.
+auto Resolver::load_project(std::size_t index) -> bool {
+    if (m_loaded[index]) return true;
+    if (m_abort) return false;
+    auto files = m_provider.candidates(m_projects[index].name);
+    if (!files) {
+        m_abort = files.error();
+        return false;
+    }
+    m_loaded[index] = true;
+    Project& project = m_projects[index];
+    project.files = std::move(*files);
+    const auto& options = m_request.options;
+    bool wheel_allowed = options.no_binary.count(project.name) == 0;
+    bool sdist_allowed = options.no_binary.count(project.name) != 0 ||
+                         (!options.only_binary && options.only_binary_names.count(project.name) == 0);
+
+    struct Usable {
+        std::size_t file;
+        bool yanked;
+        bool wheel;
+        std::size_t priority;
+        std::optional<tags::BuildTag> build;
+    };
+    struct PerVersion {
+        std::vector<Usable> usable;
+        std::vector<std::pair<RejectKind, std::string>> reasons;
+        bool has_wheel = false;
+    };
+    std::map<Version, PerVersion> by_version;
+
+    for (std::size_t i = 0; i < project.files.size(); ++i) {
+        const auto& file = project.files[i];
+        std::optional<Version> version;
+        bool wheel = false;
+        std::optional<tags::WheelFilename> wheel_name;
+        if (tags::is_wheel_filename(file.filename)) {
+            auto parsed = tags::WheelFilename::parse(file.filename);
+            if (!parsed || parsed->name() != project.name) continue;  // pip ignores such links
+            version = parsed->version();
+            wheel = true;
+            wheel_name = std::move(*parsed);
+        } else if (tags::is_sdist_filename(file.filename)) {
+            auto parsed = tags::SdistFilename::parse(file.filename);
+            if (!parsed || parsed->name != project.name) continue;
+            version = parsed->version;
+        } else {
+            continue;  // eggs, installers, ...
+        }
+        auto& entry = by_version[*version];
+        if (wheel) entry.has_wheel = true;
+        if (wheel && !wheel_allowed) {
+            entry.reasons.emplace_back(RejectKind::format, "its wheels are refused by --no-binary");
+            continue;
+        }
+        if (!wheel && !sdist_allowed) {
+            entry.reasons.emplace_back(RejectKind::sdist_only,
+                                       "has only an sdist (source distribution), and only wheels are used");
+            continue;
+        }
+        Usable usable{i, file.yanked, wheel, std::numeric_limits<std::size_t>::max(), std::nullopt};
+        if (wheel) {
+            auto rank = m_request.target.rank(*wheel_name);
+            if (!rank.compatible) {
+                entry.reasons.emplace_back(RejectKind::platform, "has no wheel for the target: " + rank.reason);
+                continue;
+            }
+            usable.priority = rank.priority;
+            usable.build = wheel_name->build();
+        }
+        if (file.requires_python) {
+            // pip ignores a Requires-Python it cannot parse.
+            auto spec = SpecifierSet::parse(*file.requires_python);
+            if (spec && !spec->contains(m_python, true)) {
+                entry.reasons.emplace_back(RejectKind::python,
+                                           fmt::format("requires Python {}, but the target has Python {}",
+                                                       *file.requires_python, m_python.to_string()));
+                continue;
+            }
+        }
+        entry.usable.push_back(std::move(usable));
+    }
+
+    for (auto it = by_version.rbegin(); it != by_version.rend(); ++it) {
+        auto& entry = it->second;
+        if (entry.usable.empty()) {
+            Rejection rejection{it->first, RejectKind::platform, {}};
+            // Only an sdist, and no wheel at all: the case the user can fix by building a wheel.
+            bool sdist_only =
+                !entry.has_wheel && std::any_of(entry.reasons.begin(), entry.reasons.end(),
+                                                [](const auto& r) { return r.first == RejectKind::sdist_only; });
+            std::vector<std::string> texts;
+            for (const auto& [kind, text] : entry.reasons) {
+                if (kind == RejectKind::sdist_only && entry.has_wheel) continue;  // the wheel reason says more
+                if (std::find(texts.begin(), texts.end(), text) == texts.end()) texts.push_back(text);
+                if (kind != RejectKind::sdist_only) rejection.kind = kind;
+            }
+            if (sdist_only) rejection.kind = RejectKind::sdist_only;
+            for (std::size_t i = 0; i < texts.size(); ++i) rejection.reason += (i > 0 ? "; " : "") + texts[i];
+            project.rejected.push_back(std::move(rejection));
+            continue;
+        }
+        // The file pip would take for this version: not yanked, a wheel, the best tag, the highest build.
+        auto best = std::min_element(entry.usable.begin(), entry.usable.end(), [](const Usable& a, const Usable& b) {
+            if (a.yanked != b.yanked) return !a.yanked;
+            if (a.wheel != b.wheel) return a.wheel;
+            if (a.priority != b.priority) return a.priority < b.priority;
+            return a.build.value_or(tags::BuildTag{"0", ""}) > b.build.value_or(tags::BuildTag{"0", ""});
+        });
+        VersionInfo info;
+        info.version = it->first;
+        info.file = best->file;
+        info.yanked = best->yanked;
+        info.is_wheel = best->wheel;
+        project.versions.push_back(std::move(info));
+    }
+    if (options.prefer_binary) {
+        std::stable_partition(project.versions.begin(), project.versions.end(),
+                              [](const VersionInfo& v) { return v.is_wheel; });
+    }
+    return true;
+}
+
+auto Resolver::add_needs_for(const pep508::Requirement& req, int parent, std::size_t parent_version,
+                             const std::string& origin, std::vector<int>& out) -> void {
+    std::string name = pep508::canonicalize_name(req.name);
+    std::vector<std::string> extras;
+    for (const auto& e : req.extras) extras.push_back(pep508::canonicalize_name(e));
+    bool pinned = false;
+    bool pre = false;
+    for (const auto& spec : req.specifier.specifiers()) {
+        pinned = pinned || is_pinning(spec);
+        pre = pre || opts_into_prereleases(spec);
+    }
+    auto make = [&](int node, std::string text) {
+        Need need;
+        need.node = node;
+        need.spec = req.specifier;
+        need.text = std::move(text);
+        need.parent = parent;
+        need.parent_version = parent_version;
+        need.origin = origin;
+        need.pinned_op = pinned;
+        need.unfree = !req.specifier.empty();
+        need.mentions_pre = pre;
+        m_needs.push_back(std::move(need));
+        out.push_back(static_cast<int>(m_needs.size() - 1));
+    };
+    std::string text = describe_spec_text(req);
+    if (!extras.empty()) make(node_for(name, extras), text);
+    // The base project gets the same specifier, so that it is constrained before the extras node is.
+    make(node_for(name, {}), text);
+}
+
+// The requirements a candidate adds, as needs; nullptr when the version cannot be used (the
+// reason is in m_unusable).
+auto Resolver::load_dependencies(int node_id, std::size_t version) -> const std::vector<int>* {
+    auto key = std::make_pair(node_id, version);
+    if (auto it = m_dependencies.find(key); it != m_dependencies.end()) return &it->second;
+    if (m_unusable.count(key) != 0) return nullptr;
+
+    const Node node = m_nodes[static_cast<std::size_t>(node_id)];
+    Project& project = m_projects[node.project];
+    VersionInfo& info = project.versions[version];
+    if (!info.deps_loaded) {
+        info.deps_loaded = true;
+        auto meta = m_provider.metadata(project.name, project.files[info.file]);
+        if (!meta) {
+            if (meta.error().code != ErrorCode::invalid_input) {
+                m_abort = meta.error();
+                return nullptr;
+            }
+            info.unusable = "has unreadable metadata: " + meta.error().message;
+        } else {
+            auto reqs = meta->requires_dist();
+            auto python = meta->requires_python_specifier();
+            if (!reqs) {
+                info.unusable = "has an invalid Requires-Dist: " + reqs.error().message;
+            } else if (python && !python->contains(m_python, true)) {
+                info.unusable = fmt::format("requires Python {}, but the target has Python {}", python->to_string(),
+                                            m_python.to_string());
+            } else {
+                info.requires_dist = std::move(*reqs);
+            }
+        }
+    }
+    if (info.unusable) {
+        m_unusable[key] = *info.unusable;
+        return nullptr;
+    }
+
+    std::vector<int> needs;
+    if (!node.extras.empty()) {
+        // pip's ExtrasCandidate: the extras node requires its base at exactly this version.
+        Need base;
+        base.node = node_for(project.name, {});
+        base.exact = info.version;
+        base.text = project.name + "==" + info.version.to_string();
+        base.parent = node_id;
+        base.parent_version = version;
+        base.pinned_op = true;
+        base.unfree = true;
+        m_needs.push_back(std::move(base));
+        needs.push_back(static_cast<int>(m_needs.size() - 1));
+    }
+    std::set<std::string> extras(node.extras.begin(), node.extras.end());
+    for (const auto& req : info.requires_dist) {
+        if (req.url) continue;  // a direct reference from a published package: pip refuses these too
+        bool active = true;
+        if (req.marker) {
+            auto with = req.marker->evaluate(m_env, extras);
+            active = with && *with;
+            if (active && !extras.empty()) {
+                // Already a dependency of the base node (which is pinned to the same version).
+                auto without = req.marker->evaluate(m_env, {});
+                if (without && *without) active = false;
+            }
+        } else if (!extras.empty()) {
+            active = false;
+        }
+        if (!active) continue;
+        add_needs_for(req, node_id, version, {}, needs);
+    }
+    return &(m_dependencies[key] = std::move(needs));
+}
+
+auto Resolver::satisfies(const Need& need, const VersionInfo& version) const -> bool {
+    if (need.exact && !(*need.exact == version.version)) return false;
+    return need.spec.contains(version.version, true);
+}
+
+// pip's find_matches for one node: the versions, best first, that every need and constraint
+// admits, with pip's prerelease and yanked rules applied to the merged specifier.
+auto Resolver::matches(int node_id, const std::vector<int>& needs) -> std::vector<std::size_t> {
+    const Node& node = m_nodes[static_cast<std::size_t>(node_id)];
+    if (!load_project(node.project)) return {};
+    const Project& project = m_projects[node.project];
+    std::vector<const SpecifierSet*> specs;
+    std::optional<Version> exact;
+    bool allow_pre = m_request.options.pre;
+    bool pinned = false;
+    bool any_spec = false;
+    for (int n : needs) {
+        const Need& need = m_needs[static_cast<std::size_t>(n)];
+        if (need.exact) exact = need.exact;
+        specs.push_back(&need.spec);
+        allow_pre = allow_pre || need.mentions_pre;
+        pinned = pinned || need.pinned_op;
+        any_spec = any_spec || !need.spec.empty();
+    }
+    if (auto it = m_constraints.find(project.name); it != m_constraints.end()) {
+        for (std::size_t c : it->second) {
+            const auto& spec = m_request.constraints[c].requirement.specifier;
+            specs.push_back(&spec);
+            for (const auto& clause : spec.specifiers()) {
+                allow_pre = allow_pre || opts_into_prereleases(clause);
+                pinned = pinned || is_pinning(clause);
+            }
+            any_spec = any_spec || !spec.empty();
+        }
+    }
+    auto admitted = [&](const VersionInfo& v) {
+        if (exact && !(*exact == v.version)) return false;
+        return std::all_of(specs.begin(), specs.end(),
+                           [&](const SpecifierSet* s) { return s->contains(v.version, true); });
+    };
+    std::vector<std::size_t> out;
+    if (exact) {
+        // An explicit candidate (the base of an extras node) bypasses the prerelease and yanked rules.
+        for (std::size_t i = 0; i < project.versions.size(); ++i) {
+            if (admitted(project.versions[i])) out.push_back(i);
+        }
+        return out;
+    }
+    std::vector<std::size_t> prereleases;
+    bool any_final = false;
+    for (std::size_t i = 0; i < project.versions.size(); ++i) {
+        const auto& v = project.versions[i];
+        if (!v.version.is_prerelease()) any_final = true;
+        if (!admitted(v)) continue;
+        if (v.version.is_prerelease() && !allow_pre) {
+            prereleases.push_back(i);
+            continue;
+        }
+        out.push_back(i);
+    }
+    // packaging 24 (pip 24): prereleases are the fallback only for an empty specifier and when the
+    // project has no final release at all.
+    if (out.empty() && !any_spec && !any_final) out = std::move(prereleases);
+    // PEP 592: yanked versions only when every match is yanked and the specifier pins a version.
+    bool all_yanked =
+        !out.empty() && std::all_of(out.begin(), out.end(), [&](std::size_t i) { return project.versions[i].yanked; });
+    if (!(all_yanked && pinned)) {
+        out.erase(std::remove_if(out.begin(), out.end(), [&](std::size_t i) { return project.versions[i].yanked; }),
+                  out.end());
+    }
+    return out;
+}
+
+auto Resolver::parent_levels(const State& state, int node) const -> std::set<int> {
+    std::set<int> out;
+    auto it = state.criteria.find(node);
+    if (it == state.criteria.end()) return out;
+    for (int n : it->second) {
+        const Need& need = m_needs[static_cast<std::size_t>(n)];
+        if (need.parent < 0) continue;
+        auto level = state.level_of.find(need.parent);
+        if (level != state.level_of.end()) out.insert(level->second);
+    }
+    return out;
+}
+
+// pip's order of deciding: explicit (same-version) needs, pins, recent conflict causes, shallow
+// nodes, the user's order, constrained before free, then by name.
+auto Resolver::pick(const State& state) -> int {
+    int best = -1;
+    using Key = std::tuple<bool, bool, bool, int, std::size_t, bool, std::string_view>;
+    std::optional<Key> best_key;
+    for (int node : state.open) {
+        const auto& needs = state.criteria.at(node);
+        bool exact = false;
+        bool pinned = false;
+        bool unfree = false;
+        for (int n : needs) {
+            const Need& need = m_needs[static_cast<std::size_t>(n)];
+            exact = exact || need.exact.has_value();
+            pinned = pinned || need.pinned_op;
+            unfree = unfree || need.unfree;
+        }
+        auto requested = m_requested_order.find(node);
+        auto depth = state.depth.find(node);
+        Key key{!exact,
+                !pinned,
+                m_backtrack_causes.count(node) == 0,
+                depth == state.depth.end() ? 1 : depth->second,
+                requested == m_requested_order.end() ? std::numeric_limits<std::size_t>::max() : requested->second,
+                !unfree,
+                m_nodes[static_cast<std::size_t>(node)].key};
+        if (!best_key || key < *best_key) {
+            best_key = std::move(key);
+            best = node;
+        }
+    }
+    return best;
+}
+
+// Depth-first search with conflict-directed backjumping: a failure carries the decision levels it
+// depends on, and a decision that is not among them is skipped over (trying its other candidates
+// cannot help). Every candidate is otherwise tried, so the search is complete.
+auto Resolver::solve(State& state, int level) -> std::optional<Failure> {
+    int node = pick(state);
+    if (node < 0) {
+        m_solution = state;
+        return std::nullopt;
+    }
+    const std::vector<int> needs = state.criteria.at(node);
+    auto candidates = matches(node, needs);
+    if (m_abort) return Failure{};
+    std::set<int> conflict = parent_levels(state, node);
+    if (candidates.empty()) {
+        m_failed_projects.insert(m_nodes[static_cast<std::size_t>(node)].project);
+        return Failure{conflict, explain_no_match(state, node, needs)};
+    }
+    const std::size_t project = m_nodes[static_cast<std::size_t>(node)].project;
+
+    std::vector<std::pair<std::string, std::vector<std::string>>> tried;  // (version, reason lines)
+    for (std::size_t candidate : candidates) {
+        if (++m_attempts > m_request.options.max_attempts) {
+            m_abort = Error{ErrorCode::resolution,
+                            fmt::format("gave up after trying {} candidate versions; the requirements are too "
+                                        "loosely constrained to resolve (add tighter specifiers or constraints)",
+                                        m_request.options.max_attempts),
+                            {},
+                            {},
+                            {}};
+            return Failure{};
+        }
+        const std::string version_text = m_projects[project].versions[candidate].version.to_string();
+        const auto* deps = load_dependencies(node, candidate);
+        if (m_abort) return Failure{};
+        if (deps == nullptr) {
+            tried.push_back({version_text, {m_unusable[{node, candidate}]}});
+            continue;
+        }
+        // Pin in place; everything is undone below unless the search succeeds.
+        State& next = state;
+        next.pins[node] = candidate;
+        next.level_of[node] = level;
+        next.open.erase(node);
+        int parent_depth = next.depth.count(node) != 0 ? next.depth.at(node) : 1;
+        std::vector<int> pushed;
+        std::vector<std::pair<int, std::optional<int>>> old_depths;
+        auto undo = [&] {
+            for (auto it = pushed.rbegin(); it != pushed.rend(); ++it) {
+                auto& criterion = next.criteria[*it];
+                criterion.pop_back();
+                if (criterion.empty()) next.criteria.erase(*it);
+            }
+            for (auto it = old_depths.rbegin(); it != old_depths.rend(); ++it) {
+                if (it->second) {
+                    next.depth[it->first] = *it->second;
+                } else {
+                    next.depth.erase(it->first);
+                }
+            }
+            next.pins.erase(node);
+            next.level_of.erase(node);
+            next.open.insert(node);
+            for (int n : pushed) {
+                if (next.criteria.count(n) == 0) next.open.erase(n);
+            }
+        };
+
+        std::vector<std::string> names;
+        for (int n : *deps) {
+            std::size_t p = m_nodes[static_cast<std::size_t>(m_needs[static_cast<std::size_t>(n)].node)].project;
+            if (!m_loaded[p]) names.push_back(m_projects[p].name);
+        }
+        if (!names.empty()) {
+            std::sort(names.begin(), names.end());
+            names.erase(std::unique(names.begin(), names.end()), names.end());
+            m_provider.prefetch(names);
+        }
+
+        std::optional<std::vector<std::string>> reason;
+        std::set<int> touched;
+        for (int n : *deps) {
+            const Need& need = m_needs[static_cast<std::size_t>(n)];
+            auto pin = next.pins.find(need.node);
+            if (pin != next.pins.end()) {
+                const auto& pinned_project = m_projects[m_nodes[static_cast<std::size_t>(need.node)].project];
+                if (!satisfies(need, pinned_project.versions[pin->second])) {
+                    conflict.insert(next.level_of[need.node]);
+                    m_backtrack_causes = {node, need.node};
+                    std::string who;
+                    for (int m : next.criteria.at(need.node)) {
+                        if (!who.empty()) who += "; ";
+                        who += describe_need(m_needs[static_cast<std::size_t>(m)]);
+                    }
+                    reason = std::vector<std::string>{fmt::format("depends on {}, but {} was chosen earlier, for {}",
+                                                                  need.text, node_label(need.node, pin->second), who)};
+                    break;
+                }
+            }
+            next.criteria[need.node].push_back(n);
+            if (next.pins.count(need.node) == 0) next.open.insert(need.node);
+            pushed.push_back(need.node);
+            touched.insert(need.node);
+            auto d = next.depth.find(need.node);
+            if (d == next.depth.end()) {
+                old_depths.emplace_back(need.node, std::nullopt);
+                next.depth[need.node] = parent_depth + 1;
+            } else if (d->second > parent_depth + 1) {
+                old_depths.emplace_back(need.node, d->second);
+                d->second = parent_depth + 1;
+            }
+        }
+        if (!reason) {
+            for (int target : touched) {
+                if (next.pins.count(target) != 0) continue;
+                auto found = matches(target, next.criteria[target]);
+                if (m_abort) return Failure{};
+                if (found.empty()) {
+                    auto levels = parent_levels(next, target);
+                    conflict.insert(levels.begin(), levels.end());
+                    m_backtrack_causes = {node, target};
+                    m_failed_projects.insert(m_nodes[static_cast<std::size_t>(target)].project);
+                    reason = explain_no_match(next, target, next.criteria[target]);
+                    break;
+                }
+            }
+        }
+        if (reason) {
+            undo();
+            tried.push_back({version_text, std::move(*reason)});
+            continue;
+        }
+        auto failure = solve(next, level + 1);
+        if (!failure) return std::nullopt;
+        undo();
+        if (m_abort) return failure;
+        if (failure->levels.count(level) == 0) return failure;  // this decision is not to blame: jump back
+        failure->levels.erase(level);
+        conflict.insert(failure->levels.begin(), failure->levels.end());
+        tried.push_back({version_text, std::move(failure->lines)});
+    }
+
+    // Only earlier decisions can be blamed for this node's failure.
+    conflict.erase(conflict.lower_bound(level), conflict.end());
+    // Group versions that failed for the same reason: "b 3.0, 2.0, 1.0: depends on a==1.0 ...".
+    Failure failure{conflict, {}};
+    const std::string& key = m_nodes[static_cast<std::size_t>(node)].key;
+    failure.lines.push_back(fmt::format("no version of {} can be used:", key));
+    for (std::size_t i = 0; i < tried.size();) {
+        std::size_t j = i + 1;
+        while (j < tried.size() && tried[j].second == tried[i].second) ++j;
+        std::string versions;
+        for (std::size_t k = i; k < j; ++k) versions += (k > i ? ", " : "") + tried[k].first;
+        const auto& lines = tried[i].second;
+        if (lines.size() == 1) {
+            failure.lines.push_back(fmt::format("  {} {}: {}", key, versions, lines[0]));
+        } else {
+            failure.lines.push_back(fmt::format("  {} {}:", key, versions));
+            for (const auto& line : lines) failure.lines.push_back("    " + line);
+        }
+        i = j;
+    }
+    if (failure.lines.size() > max_explanation_lines) {
+        std::size_t dropped = failure.lines.size() - max_explanation_lines;
+        failure.lines.resize(max_explanation_lines);
+        failure.lines.push_back(fmt::format("  ... ({} more lines)", dropped));
+    }
+    return failure;
+}
+
+auto Resolver::node_label(int node, std::size_t version) const -> std::string {
+    const Node& n = m_nodes[static_cast<std::size_t>(node)];
+    return n.key + " " + m_projects[n.project].versions[version].version.to_string();
+}
+
+// "requirements.txt:2 -> b 1.0.0 -> c 2.0": how a parent came to be in the set.
+auto Resolver::chain(int node, std::size_t version, int limit) const -> std::string {
+    std::string label = node_label(node, version);
+    if (limit <= 0 || !m_solution_chain_state) return label;
+    const State& state = *m_solution_chain_state;
+    auto it = state.criteria.find(node);
+    if (it == state.criteria.end() || it->second.empty()) return label;
+    const Need& first = m_needs[static_cast<std::size_t>(it->second.front())];
+    if (first.parent < 0) return (first.origin.empty() ? std::string("requested") : first.origin) + " -> " + label;
+    return chain(first.parent, first.parent_version, limit - 1) + " -> " + label;
+}
+
+auto Resolver::describe_need(const Need& need) const -> std::string {
+    if (need.parent < 0) {
+        return fmt::format("{} (requested{})", need.text, need.origin.empty() ? "" : " in " + need.origin);
+    }
+    return fmt::format("{} (required by {})", need.text, chain(need.parent, need.parent_version));
+}
+
+auto Resolver::explain_no_match(const State& state, int node, const std::vector<int>& needs)
+    -> std::vector<std::string> {
+    const Node& n = m_nodes[static_cast<std::size_t>(node)];
+    const Project& project = m_projects[n.project];
+    m_solution_chain_state = &state;
+    std::vector<std::string> lines;
+    std::vector<std::string> wanted;
+    for (int id : needs) wanted.push_back(describe_need(m_needs[static_cast<std::size_t>(id)]));
+    std::vector<std::string> pins;
+    if (auto it = m_constraints.find(project.name); it != m_constraints.end()) {
+        for (std::size_t c : it->second) {
+            const auto& constraint = m_request.constraints[c];
+            pins.push_back(fmt::format("{}{} ({}{})", project.name, constraint.requirement.specifier.to_string(),
+                                       to_string(constraint.source),
+                                       constraint.origin.empty() ? "" : ", " + constraint.origin));
+        }
+    }
+    auto add_list = [&](const std::vector<std::string>& items, const char* indent) {
+        for (const auto& item : items) lines.push_back(indent + item);
+    };
+
+    if (project.files.empty()) {
+        lines.push_back(fmt::format("{} was not found on the index; it is needed by:", project.name));
+        add_list(wanted, "  ");
+        m_solution_chain_state = nullptr;
+        return lines;
+    }
+    if (project.versions.empty()) {
+        lines.push_back(
+            fmt::format("{} has no file that can be installed on the target; it is needed by:", project.name));
+        add_list(wanted, "  ");
+        std::size_t shown = 0;
+        for (const auto& r : project.rejected) {
+            if (shown++ == 5) {
+                lines.push_back(fmt::format("  ... and {} more versions", project.rejected.size() - 5));
+                break;
+            }
+            lines.push_back(fmt::format("  {} {} {}", project.name, r.version.to_string(), r.reason));
+        }
+        m_solution_chain_state = nullptr;
+        return lines;
+    }
+    lines.push_back(fmt::format("no version of {} satisfies all of:", n.key));
+    add_list(wanted, "  ");
+    add_list(pins, "  ");
+
+    // What would have matched the specifiers but was excluded by a rule, so the user sees why.
+    auto spec_ok = [&](const Version& v) {
+        for (int id : needs) {
+            const Need& need = m_needs[static_cast<std::size_t>(id)];
+            if ((need.exact && !(*need.exact == v)) || !need.spec.contains(v, true)) return false;
+        }
+        if (auto it = m_constraints.find(project.name); it != m_constraints.end()) {
+            for (std::size_t c : it->second) {
+                if (!m_request.constraints[c].requirement.specifier.contains(v, true)) return false;
+            }
+        }
+        return true;
+    };
+    std::vector<std::string> excluded;
+    for (const auto& v : project.versions) {
+        if (!spec_ok(v.version)) continue;
+        if (v.version.is_prerelease()) {
+            excluded.push_back(
+                fmt::format("{} {} is a prerelease (allowed with --pre, or when a specifier names a "
+                            "prerelease)",
+                            project.name, v.version.to_string()));
+        } else if (v.yanked) {
+            const auto& file = project.files[v.file];
+            excluded.push_back(fmt::format("{} {} is yanked{} (used only when pinned with ==)", project.name,
+                                           v.version.to_string(),
+                                           file.yanked_reason.empty() ? "" : ": " + file.yanked_reason));
+        }
+    }
+    for (const auto& r : project.rejected) {
+        if (spec_ok(r.version))
+            excluded.push_back(fmt::format("{} {} {}", project.name, r.version.to_string(), r.reason));
+    }
+    std::string available;
+    std::size_t count = 0;
+    for (const auto& v : project.versions) {
+        if (count == 12) {
+            available += ", ...";
+            break;
+        }
+        available += (count++ > 0 ? ", " : "") + v.version.to_string();
+    }
+    lines.push_back(fmt::format("  available versions of {}: {}", project.name, available));
+    if (excluded.size() > 8) {
+        std::size_t more = excluded.size() - 8;
+        excluded.resize(8);
+        excluded.push_back(fmt::format("... and {} more", more));
+    }
+    add_list(excluded, "  ");
+    m_solution_chain_state = nullptr;
+    return lines;
+}
+
+auto Resolver::build_resolution(const State& state) -> Resolution {
+    m_solution_chain_state = &state;
+    Resolution resolution;
+    std::map<std::string, ResolvedPackage> packages;
+    for (const auto& [node_id, version] : state.pins) {
+        const Node& node = m_nodes[static_cast<std::size_t>(node_id)];
+        const Project& project = m_projects[node.project];
+        const VersionInfo& info = project.versions[version];
+        auto& pkg = packages[project.name];
+        if (pkg.name.empty()) {
+            pkg.name = project.name;
+            pkg.version = info.version;
+            pkg.file = project.files[info.file];
+            pkg.is_wheel = info.is_wheel;
+            if (auto it = m_constraints.find(project.name); it != m_constraints.end()) {
+                for (std::size_t c : it->second) {
+                    const auto& constraint = m_request.constraints[c];
+                    pkg.constraints.push_back(
+                        {describe_spec_text(constraint.requirement), constraint.origin, constraint.source});
+                }
+            }
+        }
+        for (const auto& extra : node.extras) pkg.extras.push_back(extra);
+        for (int id : state.criteria.at(node_id)) {
+            const Need& need = m_needs[static_cast<std::size_t>(id)];
+            if (need.exact) continue;  // the extras node's own link to its base
+            RequiredBy by;
+            by.requirement = need.text;
+            if (need.parent < 0) {
+                by.origin = need.origin;
+            } else {
+                by.parent = node_label(need.parent, need.parent_version);
+                by.origin = chain(need.parent, need.parent_version);
+            }
+            bool seen = std::any_of(pkg.required_by.begin(), pkg.required_by.end(), [&](const RequiredBy& r) {
+                return r.parent == by.parent && r.requirement == by.requirement && r.origin == by.origin;
+            });
+            if (!seen) pkg.required_by.push_back(std::move(by));
+        }
+    }
+    for (auto& [name, pkg] : packages) {
+        std::sort(pkg.extras.begin(), pkg.extras.end());
+        pkg.extras.erase(std::unique(pkg.extras.begin(), pkg.extras.end()), pkg.extras.end());
+        // Newer versions passed over for lack of a usable wheel: worth telling, as the user may
+        // have expected them.
+        const Project& project = m_projects[m_project_by_name[name]];
+        std::size_t told = 0;
+        for (const auto& r : project.rejected) {
+            if (!(pkg.version < r.version) || told == 3) continue;
+            if (r.kind != RejectKind::sdist_only && r.kind != RejectKind::platform) continue;
+            bool wanted = true;
+            for (const auto& [node_id, needs] : state.criteria) {
+                if (m_nodes[static_cast<std::size_t>(node_id)].project != m_project_by_name[name]) continue;
+                for (int id : needs) {
+                    if (!m_needs[static_cast<std::size_t>(id)].spec.contains(r.version, true)) wanted = false;
+                }
+            }
+            if (!wanted || r.version.is_prerelease()) continue;
+            ++told;
+            resolution.notes.push_back(fmt::format("{} {} was passed over: it {}; {} {} was chosen instead", name,
+                                                   r.version.to_string(), r.reason, name, pkg.version.to_string()));
+        }
+        resolution.packages.push_back(std::move(pkg));
+    }
+    m_solution_chain_state = nullptr;
+    return resolution;
+}
+
+auto Resolver::run() -> Expected<Resolution> {
+    // Constraints by project; like pip, a constraint may not carry extras or a URL.
+    for (std::size_t i = 0; i < m_request.constraints.size(); ++i) {
+        const auto& c = m_request.constraints[i];
+        if (!c.requirement.extras.empty() || c.requirement.url) {
+            return make_error(ErrorCode::invalid_input,
+                              fmt::format("constraint '{}' has {}; constraints may only name a project and versions",
+                                          c.requirement.to_string(), c.requirement.url ? "a URL" : "extras"),
+                              Location{c.origin, 0, 0});
+        }
+        if (c.requirement.marker) {
+            auto active = c.requirement.marker->evaluate(m_env, {});
+            if (!active || !*active) continue;
+        }
+        m_constraints[pep508::canonicalize_name(c.requirement.name)].push_back(i);
+    }
+
+    State root;
+    std::vector<int> needs;
+    for (const auto& r : m_request.requirements) {
+        if (r.requirement.url) {
+            return make_error(ErrorCode::invalid_input,
+                              fmt::format("'{}' is a direct URL requirement; give a name and version specifier "
+                                          "and the index or --find-links that has the file",
+                                          r.requirement.to_string()),
+                              Location{r.origin, 0, 0});
+        }
+        if (r.requirement.marker) {
+            auto active = r.requirement.marker->evaluate(m_env, {});
+            if (!active) {
+                return unexpected(Error{ErrorCode::invalid_input,
+                                        active.error().message,
+                                        Location{r.origin, 0, 0},
+                                        {},
+                                        r.requirement.to_string()});
+            }
+            if (!*active) continue;  // pip: "Ignoring ...: markers don't match your environment"
+        }
+        std::size_t first = needs.size();
+        add_needs_for(r.requirement, -1, 0, r.origin.empty() ? "the request" : r.origin, needs);
+        for (std::size_t k = first; k < needs.size(); ++k) {
+            int node = m_needs[static_cast<std::size_t>(needs[k])].node;
+            m_requested_order.emplace(node, m_requested_order.size());
+        }
+    }
+    std::vector<std::string> names;
+    for (int n : needs) {
+        int node = m_needs[static_cast<std::size_t>(n)].node;
+        root.criteria[node].push_back(n);
+        root.open.insert(node);
+        root.depth[node] = 1;
+        names.push_back(m_projects[m_nodes[static_cast<std::size_t>(node)].project].name);
+    }
+    std::sort(names.begin(), names.end());
+    names.erase(std::unique(names.begin(), names.end()), names.end());
+    m_provider.prefetch(names);
+
+    auto failure = solve(root, 0);
+    if (m_abort) return unexpected(*m_abort);
+    if (!failure && m_solution) return build_resolution(*m_solution);
+
+    std::string message = "the requirements cannot be satisfied together";
+    message += " on " + m_request.target.describe() + ":";
+    std::vector<std::string> lines = failure ? failure->lines : std::vector<std::string>{};
+    std::string hint;
+    std::vector<std::string> sdist_only;
+    for (std::size_t p : m_failed_projects) {
+        const Project& project = m_projects[p];
+        std::vector<std::string> versions;
+        for (const auto& r : project.rejected) {
+            if (r.kind == RejectKind::sdist_only) versions.push_back(r.version.to_string());
+        }
+        if (versions.empty()) continue;
+        if (versions.size() > 5) versions.resize(5);
+        std::string list;
+        for (std::size_t i = 0; i < versions.size(); ++i) list += (i > 0 ? ", " : "") + versions[i];
+        sdist_only.push_back(
+            fmt::format("{} has only source distributions (sdists) for version {}; MWAA cannot "
+                        "build them offline",
+                        project.name, list));
+    }
+    if (!sdist_only.empty()) {
+        lines.insert(lines.end(), sdist_only.begin(), sdist_only.end());
+        hint = std::string(sdist_hint);
+    }
+    for (const auto& line : lines) message += "\n  " + line;
+    return unexpected(Error{ErrorCode::resolution, std::move(message), {}, std::move(hint), {}});
+}
+
+}  // namespace
+
+auto resolve(const Request& request, IndexProvider& provider) -> Expected<Resolution> {
+    Resolver resolver(request, provider);
+    return resolver.run();
+}
+
+}  // namespace wheelhouse::resolve
