@@ -27,6 +27,9 @@ the case is counted as an exception by class (printed in the summary), not compa
   double-parens      a group nested in redundant parentheses: 24.1 prints it without them
                      (changing precedence), 26 keeps one pair (only str is affected).
   untagged-python    python_full_version ending in "+": 26 repairs it to "+local", 24.1 raises.
+  less-than-post-release, greater-than-post-or-local, compatible-text-prefix
+                     a version comparison that falls in one of the pep440 classes documented in
+                     test_pep440.py (e.g. `python_full_version < "3.12.0.post1"` with 3.12.0a5).
   url-spacing        str(Requirement) with a URL: 24.1 prints "name@ url", 26 "name @ url"
                      (only the str comparison is adjusted; name/url/marker are compared as is).
 Inputs that the two releases treat differently and that the generators therefore never produce:
@@ -54,6 +57,10 @@ from pip._vendor.packaging.requirements import Requirement
 from pip._vendor.packaging.specifiers import InvalidSpecifier, Specifier
 from pip._vendor.packaging.utils import canonicalize_name
 from pip._vendor.packaging.version import InvalidVersion, Version
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_pep440 import skipped_class as pep440_difference  # noqa: E402  (same documented classes)
+from pip._vendor.packaging.specifiers import SpecifierSet  # noqa: E402
 
 VERSION_VARS = ["python_version", "python_full_version", "implementation_version", "platform_release"]
 STRING_VARS = [
@@ -211,10 +218,11 @@ def divergent_atom(atom: tuple, env: dict[str, str], extras: list[str]) -> str |
     if op == "===":
         return "order-on-string"
     try:
-        Version(lhs)
+        candidate = Version(lhs)
     except InvalidVersion:
         return "non-version-value"
-    return None
+    # Version comparisons inherit the documented pep440 differences (see test_pep440.py).
+    return pep440_difference(SpecifierSet(op + rhs), candidate)
 
 
 def atoms_of(tree) -> list:
