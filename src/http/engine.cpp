@@ -45,7 +45,14 @@ auto host_port(const Origin& o) -> std::string {
 }
 
 auto method_name(Method m) -> const char* {
-    return m == Method::head ? "HEAD" : "GET";
+    switch (m) {
+        case Method::head: return "HEAD";
+        case Method::put: return "PUT";
+        case Method::post: return "POST";
+        case Method::delete_: return "DELETE";
+        case Method::get: break;
+    }
+    return "GET";
 }
 
 auto is_retryable_status(long status) -> bool {
@@ -149,7 +156,10 @@ struct Engine::Impl {
         std::string body;
         std::uint64_t bytes = 0;
         std::FILE* file = nullptr;
+        std::FILE* upload = nullptr;   // Body::Kind::file
+        std::uint64_t upload_pos = 0;  // bytes of the body already handed to curl
         std::string sink_error;
+        bool response_announced = false;  // on_response was called for this attempt
         std::array<char, CURL_ERROR_SIZE> errbuf{};
         Impl* engine = nullptr;
         Reporter* reporter = nullptr;
@@ -166,6 +176,10 @@ struct Engine::Impl {
             if (file != nullptr) {
                 std::fclose(file);
                 file = nullptr;
+            }
+            if (upload != nullptr) {
+                std::fclose(upload);
+                upload = nullptr;
             }
         }
         [[nodiscard]] auto redacted_url() const -> std::string { return util::redact_url(request.url); }
@@ -210,6 +224,13 @@ struct Engine::Impl {
                     }
                     break;
                 case Sink::Kind::callback:
+                    if (!t->response_announced) {
+                        t->response_announced = true;
+                        if (t->request.sink.on_response && !t->request.sink.on_response(status, t->headers)) {
+                            t->sink_error = "the receiver refused the response";
+                            return 0;
+                        }
+                    }
                     if (!t->request.sink.on_chunk || !t->request.sink.on_chunk(chunk)) {
                         t->sink_error = "the receiver stopped the transfer";
                         return 0;
@@ -231,6 +252,46 @@ struct Engine::Impl {
             t->sink_error = "the receiver failed";
             return 0;
         }
+    }
+
+    static auto read_cb(char* buffer, size_t size, size_t count, void* user) -> size_t {
+        auto* t = static_cast<Transfer*>(user);
+        const Body& body = t->request.body;
+        const std::uint64_t left = body.size() - std::min(body.size(), t->upload_pos);
+        const size_t n = static_cast<size_t>(std::min<std::uint64_t>(left, size * count));
+        if (n == 0) return 0;
+        if (body.kind == Body::Kind::memory) {
+            std::copy_n(body.data.data() + t->upload_pos, n, buffer);
+        } else {
+            if (t->upload == nullptr || std::fread(buffer, 1, n, t->upload) != n) {
+                // The file shrank or failed under us: abort rather than send a short body.
+                t->sink_error = fmt::format("cannot read {}", body.path.string());
+                return CURL_READFUNC_ABORT;
+            }
+        }
+        t->upload_pos += n;
+        if (t->reporter != nullptr) {
+            Event e;
+            e.kind = Event::Kind::progress;
+            e.sent = t->upload_pos;
+            e.total = body.size();
+            t->emit(std::move(e));
+        }
+        return n;
+    }
+
+    // curl rewinds the body when it must resend it on the same attempt (a reused connection that was closed).
+    static auto seek_cb(void* user, curl_off_t offset, int origin) -> int {
+        auto* t = static_cast<Transfer*>(user);
+        if (origin != SEEK_SET || offset < 0) return CURL_SEEKFUNC_CANTSEEK;
+        const auto pos = static_cast<std::uint64_t>(offset);
+        if (pos > t->request.body.size()) return CURL_SEEKFUNC_FAIL;
+        if (t->upload != nullptr) {
+            const auto absolute = static_cast<off_t>(t->request.body.offset + pos);
+            if (fseeko(t->upload, absolute, SEEK_SET) != 0) return CURL_SEEKFUNC_FAIL;
+        }
+        t->upload_pos = pos;
+        return CURL_SEEKFUNC_OK;
     }
 
     static auto header_cb(char* data, size_t size, size_t count, void* user) -> size_t {
@@ -262,6 +323,7 @@ struct Engine::Impl {
         t.body.clear();
         t.bytes = 0;
         t.sink_error.clear();
+        t.response_announced = false;
         t.errbuf[0] = '\0';
         t.close_file();
         if (t.request.sink.kind == Sink::Kind::file) {
@@ -273,6 +335,14 @@ struct Engine::Impl {
             }
         } else if (t.request.sink.kind == Sink::Kind::callback && t.attempt > 1 && !t.next_is_redirect) {
             if (t.request.sink.on_restart) t.request.sink.on_restart();
+        }
+        t.upload_pos = 0;
+        if (t.request.body.kind == Body::Kind::file) {
+            t.upload = std::fopen(t.request.body.path.c_str(), "rb");
+            if (t.upload == nullptr || fseeko(t.upload, static_cast<off_t>(t.request.body.offset), SEEK_SET) != 0) {
+                return make_error(ErrorCode::io, fmt::format("cannot read {}: {}", t.request.body.path.string(),
+                                                             std::generic_category().message(errno)));
+            }
         }
 
         const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(t.deadline - now);
@@ -294,7 +364,22 @@ struct Engine::Impl {
         curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
         curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 128L * 1024L);
         curl_easy_setopt(h, CURLOPT_USERAGENT, options.user_agent.c_str());
+        const bool sends_body = t.request.method == Method::put || t.request.method == Method::post ||
+                                (t.request.method == Method::delete_ && t.request.body.kind != Body::Kind::none);
         if (t.request.method == Method::head) curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+        if (sends_body) {
+            // UPLOAD sends the body from read_cb with a Content-Length (never chunked: S3 needs the length);
+            // the method is then set explicitly, since curl's upload verb is PUT.
+            curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+            curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(t.request.body.size()));
+            curl_easy_setopt(h, CURLOPT_READFUNCTION, &Impl::read_cb);
+            curl_easy_setopt(h, CURLOPT_READDATA, &t);
+            curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, &Impl::seek_cb);
+            curl_easy_setopt(h, CURLOPT_SEEKDATA, &t);
+        }
+        if (t.request.method != Method::get && t.request.method != Method::head && t.request.method != Method::put) {
+            curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method_name(t.request.method));
+        }
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &Impl::write_cb);
         curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
         curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &Impl::header_cb);
@@ -313,6 +398,10 @@ struct Engine::Impl {
             if (!t.header_list.append(fmt::format("{}: {}", name, value))) {
                 return make_error(ErrorCode::internal, "out of memory building request headers");
             }
+        }
+        // Without this curl waits up to a second for "100 Continue" before every large body.
+        if (sends_body && !t.header_list.append("Expect:")) {
+            return make_error(ErrorCode::internal, "out of memory building request headers");
         }
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, t.header_list.get());
         if (auto creds = credentials_for(t)) {

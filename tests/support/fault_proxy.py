@@ -17,6 +17,8 @@ A fault SPEC is a comma-separated list of:
     latency=MS       wait MS milliseconds before answering (applies even after `times` is used up)
     times=N          the fault (other than latency) applies to the first N requests, then requests pass
     id=WORD          only makes the spec unique, so that its `times` counter is its own
+    match=TEXT       the fault applies only to requests whose target (path and query) contains TEXT
+                     (e.g. match=partNumber=2 to fail one part of an S3 multipart upload); others pass
 
 Where the SPEC comes from, first match wins:
     1. the path: "/_fault/<SPEC>/<rest>" forwards "/<rest>" (parallel-safe: each test uses its own path)
@@ -44,6 +46,7 @@ class Fault:
         self.retry_after = None
         self.latency_ms = 0
         self.times = None
+        self.match = None
         for part in filter(None, (p.strip() for p in spec.split(","))):
             key, _, value = part.partition("=")
             if key in ("reset", "stall", "stall-body", "truncate"):
@@ -59,6 +62,8 @@ class Fault:
                 self.times = int(value)
             elif key == "id":
                 pass
+            elif key == "match":
+                self.match = value
             else:
                 raise ValueError(f"unknown fault '{part}'")
 
@@ -109,6 +114,8 @@ class Proxy:
         if not spec:
             return None, rest
         fault = Fault(spec)
+        if fault.match is not None and fault.match not in rest:
+            return None, rest
         key = (spec, rest)
         used = self.counters.get(key, 0)
         self.counters[key] = used + 1
@@ -131,6 +138,8 @@ class Proxy:
             writer.close()
         head, _, payload = raw.partition(b"\r\n\r\n")
         head_lines = head.decode("latin-1").split("\r\n")
+        if any(l.lower().startswith("transfer-encoding:") and "chunked" in l.lower() for l in head_lines[1:]):
+            payload = self.dechunk(payload)  # some servers answer HTTP/1.0 requests chunked anyway (RGW)
         status_line = head_lines[0]
         parts = status_line.split(" ", 2)
         status = int(parts[1])
@@ -141,6 +150,21 @@ class Proxy:
             if name.strip().lower() not in HOP_BY_HOP:
                 resp_headers.append((name.strip(), value.strip()))
         return status, reason, resp_headers, payload
+
+    @staticmethod
+    def dechunk(data):
+        out = bytearray()
+        pos = 0
+        while pos < len(data):
+            eol = data.find(b"\r\n", pos)
+            if eol < 0:
+                break
+            size = int(data[pos:eol].split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                break
+            out += data[eol + 2:eol + 2 + size]
+            pos = eol + 2 + size + 2
+        return bytes(out)
 
     @staticmethod
     def encode_head(status, reason, headers):
@@ -273,6 +297,7 @@ def main():
     parser.add_argument("--daemon", action="store_true")
     parser.add_argument("--pid-file")
     parser.add_argument("--log")
+    parser.add_argument("--state-tag", help="ignored: lets a launcher recognise its process by command line")
     args = parser.parse_args()
     Fault(args.fault)
     if args.daemon:

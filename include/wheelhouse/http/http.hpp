@@ -30,6 +30,9 @@ struct Sink {
     std::filesystem::path path;                      // Kind::file; removed if the request fails
     std::function<bool(std::string_view)> on_chunk;  // Kind::callback; return false to abort
     std::function<void()> on_restart;                // Kind::callback; called before each retry
+    // Kind::callback, optional: called once per attempt with the status and headers of a 2xx response, before
+    // its first body byte (a ranged download must know whether it got 206 or the whole file). false aborts.
+    std::function<bool(long status, const std::vector<std::pair<std::string, std::string>>& headers)> on_response;
 
     static auto memory() -> Sink { return {}; }
     static auto file(std::filesystem::path path) -> Sink {
@@ -48,7 +51,35 @@ struct Sink {
     }
 };
 
-enum class Method { get, head };
+enum class Method { get, head, put, post, delete_ };
+
+// What a PUT/POST/DELETE sends. A retry re-reads it from its start, so a file range is never buffered whole.
+struct Body {
+    enum class Kind { none, memory, file };
+    Kind kind = Kind::none;
+    std::string data;            // Kind::memory
+    std::filesystem::path path;  // Kind::file: bytes [offset, offset + length) of this file
+    std::uint64_t offset = 0;
+    std::uint64_t length = 0;
+
+    static auto memory(std::string bytes) -> Body {
+        Body b;
+        b.kind = Kind::memory;
+        b.data = std::move(bytes);
+        return b;
+    }
+    static auto file_range(std::filesystem::path file, std::uint64_t from, std::uint64_t size) -> Body {
+        Body b;
+        b.kind = Kind::file;
+        b.path = std::move(file);
+        b.offset = from;
+        b.length = size;
+        return b;
+    }
+    [[nodiscard]] auto size() const -> std::uint64_t {
+        return kind == Kind::memory ? data.size() : kind == Kind::file ? length : 0;
+    }
+};
 
 struct Request {
     Request() = default;
@@ -60,6 +91,7 @@ struct Request {
     // dropped, like URL credentials, when a redirect leaves the origin.
     std::vector<std::pair<std::string, std::string>> headers;
     Sink sink;
+    Body body;  // sent with put/post/delete_ (always with a Content-Length; no "Expect: 100-continue")
     // When true (default) a final status other than 2xx/304 is an Error (404/410: not_found, else network).
     // When false it is returned as a Response whose body holds the server's error document (S3 needs it).
     bool error_status_is_error = true;
@@ -95,6 +127,7 @@ struct Event {
     std::size_t request = 0;  // index in the batch
     std::string url;          // redacted
     std::uint64_t received = 0;
+    std::uint64_t sent = 0;  // request body bytes handed to the connection (uploads)
     std::optional<std::uint64_t> total;
     int attempt = 0;
     bool success = false;  // finished
