@@ -19,6 +19,11 @@ public:
 // Each returns the command object whose options are bound to `parent`'s new subcommand.
 auto add_targets_command(CLI::App& parent) -> std::pair<CLI::App*, std::unique_ptr<Command>>;
 auto add_inspect_command(CLI::App& parent) -> std::pair<CLI::App*, std::unique_ptr<Command>>;
+auto add_lock_command(CLI::App& parent) -> std::pair<CLI::App*, std::unique_ptr<Command>>;
+auto add_deploy_command(CLI::App& parent) -> std::pair<CLI::App*, std::unique_ptr<Command>>;
+auto add_build_command(CLI::App& parent) -> std::pair<CLI::App*, std::unique_ptr<Command>>;
+auto add_verify_command(CLI::App& parent) -> std::pair<CLI::App*, std::unique_ptr<Command>>;
+auto add_cache_command(CLI::App& parent) -> std::pair<CLI::App*, std::unique_ptr<Command>>;
 
 // Prints `error` (as JSON on stdout with --json, always as one line on stderr) and returns its exit code.
 auto report_error(const Terminal& terminal, const Error& error) -> int;

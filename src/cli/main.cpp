@@ -1,5 +1,7 @@
 // wheelhouse: package Python dependencies for Amazon MWAA private-network environments.
 #include <cstdio>
+#include <cstdlib>
+#include <ctime>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,6 +24,9 @@ constexpr const char* exit_codes_help = R"(Exit codes:
 }  // namespace
 
 int main(int argc, char** argv) {
+    // The zip writer's DOS timestamps are local time: pin the zone before any thread starts.
+    setenv("TZ", "UTC", 1);
+    tzset();
     using namespace wheelhouse;
     using namespace wheelhouse::cli;
 
@@ -44,6 +49,11 @@ int main(int argc, char** argv) {
     std::vector<std::pair<CLI::App*, std::unique_ptr<Command>>> commands;
     commands.push_back(add_targets_command(app));
     commands.push_back(add_inspect_command(app));
+    commands.push_back(add_lock_command(app));
+    commands.push_back(add_deploy_command(app));
+    commands.push_back(add_build_command(app));
+    commands.push_back(add_verify_command(app));
+    commands.push_back(add_cache_command(app));
     for (auto& [sub, command] : commands) {
         add_output_flags(sub);
         auto own = sub->get_footer();

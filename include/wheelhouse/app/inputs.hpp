@@ -1,0 +1,82 @@
+// What a command reads before it resolves: requirement and constraint files, index options (flags, files, pip's
+// environment variables), the target's Airflow constraints and MWAA's essential pins.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "wheelhouse/http/http.hpp"
+#include "wheelhouse/index/index.hpp"
+#include "wheelhouse/reqfile/reqfile.hpp"
+#include "wheelhouse/resolve/resolve.hpp"
+#include "wheelhouse/tags/target.hpp"
+#include "wheelhouse/util/expected.hpp"
+
+namespace wheelhouse::app {
+
+using EnvironmentLookup = std::function<std::optional<std::string>(std::string_view name)>;
+
+// Index options as given on the command line (unset: not given, so the environment or files decide).
+struct IndexFlags {
+    std::optional<std::string> index_url;
+    std::vector<std::string> extra_index_urls;
+    std::vector<std::string> find_links;
+    bool no_index = false;
+    std::vector<std::string> trusted_hosts;
+    bool pre = false;
+    bool prefer_binary = false;
+    std::vector<std::string> only_binary;  // pip's values: names, ":all:", ":none:"
+    std::vector<std::string> no_binary;
+};
+
+// pip's environment variables, applied under the flags: PIP_INDEX_URL, PIP_EXTRA_INDEX_URL, PIP_FIND_LINKS,
+// PIP_TRUSTED_HOST (whitespace-separated lists), PIP_NO_INDEX (a boolean as pip reads it).
+auto flags_from_environment(IndexFlags flags, const EnvironmentLookup& environment) -> Expected<IndexFlags>;
+
+enum class AirflowConstraints { download, file, none };
+
+struct InputOptions {
+    std::vector<std::string> requirement_files;  // -r, paths or URLs
+    std::vector<std::string> constraint_files;   // -c, paths or URLs
+    IndexFlags flags;
+    // The preset decides the Airflow constraints URL and the essential pins; nullopt (an explicit
+    // --python-version target) has neither.
+    std::optional<tags::Preset> preset;
+    AirflowConstraints airflow = AirflowConstraints::download;
+    std::filesystem::path airflow_file;              // AirflowConstraints::file
+    std::optional<std::filesystem::path> cache_dir;  // page cache for the downloaded constraints
+    EnvironmentLookup environment;                   // unset: the process environment
+};
+
+// One file the result depends on, hashed so that a lock records exactly what it was made from.
+struct InputFile {
+    std::string kind;  // "requirements", "constraints", "airflow-constraints"
+    std::string location;
+    std::string sha256;
+};
+
+struct Inputs {
+    std::vector<resolve::RootRequirement> requirements;
+    std::vector<resolve::Constraint> constraints;  // user's, then Airflow's, then MWAA's essential pins
+    index::Sources sources;
+    std::vector<std::string> trusted_hosts;
+    resolve::Options options;  // pre, only-binary/no-binary, prefer-binary
+    std::vector<InputFile> files;
+    std::vector<std::string> warnings;
+};
+
+// MWAA's essential pins for a preset: the packages MWAA always constrains and users cannot override.
+auto essential_pins(const tags::Preset& preset) -> std::vector<std::string>;
+
+// The URL an http(s) include or constraints file is read from, through the engine (a reqfile Fetcher).
+auto make_fetcher(http::Engine& engine) -> reqfile::Fetcher;
+
+// Reads everything. Errors: invalid_input with file:line for bad files, network for downloads.
+auto read_inputs(const InputOptions& options, http::Engine& engine) -> Expected<Inputs>;
+
+}  // namespace wheelhouse::app

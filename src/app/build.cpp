@@ -1,0 +1,561 @@
+// The build pipeline, top to bottom: build() at the end of this file reads as the list of its steps.
+#include "wheelhouse/app/build.hpp"
+
+#include <stdlib.h>  // mkdtemp
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <set>
+#include <system_error>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "wheelhouse/app/index_provider.hpp"
+#include "wheelhouse/archive/zip_writer.hpp"
+#include "wheelhouse/bundle/requirements_rewrite.hpp"
+#include "wheelhouse/cache/http_cache.hpp"
+#include "wheelhouse/cache/wheel_store.hpp"
+#include "wheelhouse/fetch/fetch.hpp"
+#include "wheelhouse/index/index.hpp"
+#include "wheelhouse/pep508/name.hpp"
+#include "wheelhouse/resolve/resolve.hpp"
+#include "wheelhouse/util/file.hpp"
+#include "wheelhouse/util/hash.hpp"
+#include "wheelhouse/util/secret.hpp"
+#include "wheelhouse/util/strings.hpp"
+
+namespace wheelhouse::app {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::string_view k_plugins_zip = "plugins.zip";
+constexpr std::string_view k_requirements_txt = "requirements.txt";
+constexpr std::string_view k_constraints_txt = "constraints.txt";
+constexpr std::string_view k_report_json = "build-report.json";
+
+auto elapsed(Clock::time_point since) -> std::chrono::milliseconds {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - since);
+}
+
+// A folder created with mkdtemp and removed (with its content) unless released.
+class ScratchDir {
+public:
+    static auto create(const fs::path& parent, std::string_view prefix) -> Expected<ScratchDir> {
+        std::error_code ec;
+        fs::create_directories(parent, ec);
+        if (ec) return make_error(ErrorCode::io, fmt::format("cannot create {}: {}", parent.string(), ec.message()));
+        std::string pattern = (parent / (std::string(prefix) + "XXXXXX")).string();
+        if (mkdtemp(pattern.data()) == nullptr) {
+            return make_error(ErrorCode::io, "cannot create a temporary folder in " + parent.string());
+        }
+        ScratchDir dir;
+        dir.m_path = pattern;
+        return dir;
+    }
+    ScratchDir() = default;
+    ScratchDir(ScratchDir&& other) noexcept : m_path(std::exchange(other.m_path, {})) {}
+    auto operator=(ScratchDir&& other) noexcept -> ScratchDir& {
+        std::swap(m_path, other.m_path);
+        return *this;
+    }
+    ScratchDir(const ScratchDir&) = delete;
+    auto operator=(const ScratchDir&) -> ScratchDir& = delete;
+    ~ScratchDir() {
+        if (m_path.empty()) return;
+        std::error_code ec;
+        fs::remove_all(m_path, ec);
+    }
+    [[nodiscard]] auto path() const -> const fs::path& { return m_path; }
+
+private:
+    fs::path m_path;
+};
+
+// What the bundle will hold, whichever way it was decided (a resolution or a lock).
+struct Plan {
+    std::vector<LockedPackage> packages;             // public URLs (no credentials), for the report
+    std::vector<std::string> fetch_urls;             // same order; may carry credentials
+    std::vector<bundle::ResolvedRequirement> roots;  // the user's top-level lines, pinned
+    std::string constraints;                         // constraints.txt
+    std::vector<std::string> warnings;
+    std::vector<std::string> notes;
+};
+
+auto make_engine(const BuildOptions& options, const std::vector<std::string>& trusted_hosts) -> Expected<http::Engine> {
+    http::Options http_options;
+    http_options.max_concurrency = std::max<std::size_t>(1, options.jobs);
+    http_options.max_per_host = http_options.max_concurrency;
+    http_options.ca_bundle = options.cert;
+    http_options.trusted_hosts = trusted_hosts;
+    return http::Engine::create(http_options);
+}
+
+// "file:line" -> Origin, for constraints that went through the resolver's representation.
+auto to_entry(const resolve::Constraint& constraint) -> reqfile::Entry {
+    reqfile::Entry entry;
+    entry.kind = reqfile::EntryKind::named;
+    entry.text = constraint.requirement.to_string();
+    entry.requirement = constraint.requirement;
+    entry.constraint = true;
+    entry.origin.file = constraint.origin;
+    if (auto colon = constraint.origin.rfind(':'); colon != std::string::npos) {
+        if (auto line = util::parse_uint64(std::string_view(constraint.origin).substr(colon + 1));
+            line && *line < 1000000000) {
+            entry.origin.file = constraint.origin.substr(0, colon);
+            entry.origin.line = static_cast<int>(*line);
+        }
+    }
+    return entry;
+}
+
+auto sdist_error(const std::string& name, const std::string& version, const std::string& filename) -> Error {
+    return make_error(ErrorCode::resolution,
+                      fmt::format("{} {}: only a source distribution ({}) is available for the target, and MWAA "
+                                  "cannot build it offline",
+                                  name, version, filename),
+                      {}, std::string(resolve::sdist_hint))
+        .error;
+}
+
+// Step 1a: resolve the inputs for the target through the package indexes (the lock command's pieces).
+auto plan_from_resolution(const BuildOptions& options, const Inputs& inputs, http::Engine& engine) -> Expected<Plan> {
+    if (inputs.sources.index_urls.empty() && inputs.sources.find_links.empty()) {
+        return make_error(ErrorCode::usage, "no package source: --no-index without --find-links", {},
+                          "pass --find-links DIR, or drop --no-index");
+    }
+    index::ClientOptions client_options;
+    client_options.sources = inputs.sources;
+    client_options.cache_dir = options.cache_dir;
+    auto client = index::Client::create(engine, client_options);
+    if (!client) return unexpected(std::move(client).error());
+    ClientProvider provider(*client, options.target, inputs.options.pre, options.reporter);
+
+    resolve::Request request;
+    request.requirements = inputs.requirements;
+    request.constraints = inputs.constraints;
+    request.target = options.target;
+    request.options = inputs.options;
+    auto resolution = resolve::resolve(request, provider);
+    if (!resolution) return unexpected(std::move(resolution).error());
+
+    Plan plan;
+    plan.notes = resolution->notes;
+    plan.warnings = inputs.warnings;
+    std::map<std::string, std::string> versions;
+    for (const auto& p : resolution->packages) {
+        if (!p.is_wheel) return unexpected(sdist_error(p.name, p.version.to_string(), p.file.filename));
+        LockedPackage locked;
+        locked.name = p.name;
+        locked.version = p.version.to_string();
+        locked.filename = p.file.filename;
+        locked.url = cache::strip_credentials(p.file.url);
+        if (auto it = p.file.hashes.find("sha256"); it != p.file.hashes.end()) locked.sha256 = it->second;
+        locked.size = p.file.size;
+        locked.extras = p.extras;
+        locked.required_by = p.required_by;
+        locked.origin = provider.origin(p.file.url);
+        versions[p.name] = locked.version;
+        plan.packages.push_back(std::move(locked));
+        plan.fetch_urls.push_back(p.file.url);
+    }
+    std::set<std::string> pinned;
+    const auto environment = options.target.marker_environment();
+    for (const auto& root : inputs.requirements) {
+        if (root.requirement.marker) {  // a line for another Python or platform is not written at all
+            auto active = root.requirement.marker->evaluate(environment);
+            if (active && !*active) continue;
+        }
+        auto name = root.requirement.canonical_name();
+        auto it = versions.find(name);
+        if (it == versions.end() || !pinned.insert(name).second) continue;  // marker false for the target
+        plan.roots.push_back({root.requirement, it->second, {}});
+    }
+
+    // constraints.txt: the user's constraints merged with the target's Airflow constraints. MWAA adds its
+    // essential pins itself, whatever the file says.
+    std::vector<reqfile::Entry> user;
+    std::vector<reqfile::Entry> airflow;
+    for (const auto& c : inputs.constraints) {
+        if (c.source == resolve::ConstraintSource::user) user.push_back(to_entry(c));
+        if (c.source == resolve::ConstraintSource::airflow) airflow.push_back(to_entry(c));
+    }
+    auto constraints = bundle::merge_constraints(user, airflow, {{}, options.target.name()});
+    if (!constraints) return unexpected(std::move(constraints).error());
+    plan.constraints = std::move(*constraints);
+    return plan;
+}
+
+// Step 1b: take the packages of a lock as they are.
+auto plan_from_lock(const BuildOptions& options, const fs::path& path) -> Expected<Plan> {
+    auto lock = read_lock_file(path);
+    if (!lock) return unexpected(std::move(lock).error());
+    if (lock->target != options.target.name()) {
+        return make_error(
+            ErrorCode::usage,
+            fmt::format("{} was made for target {}, not {}", path.string(), lock->target, options.target.name()), {},
+            "pass the lock's --target, or lock again for this target");
+    }
+    Plan plan;
+    std::vector<reqfile::Entry> pins;
+    std::set<std::string> pinned;
+    for (const auto& p : lock->packages) {
+        if (!p.is_wheel) return unexpected(sdist_error(p.name, p.version, p.filename));
+        plan.packages.push_back(p);
+        plan.fetch_urls.push_back(p.url);
+        auto pin = pep508::Requirement::parse(p.name + "==" + p.version);
+        if (!pin) return unexpected(std::move(pin).error());
+        pins.push_back(to_entry({*pin, path.string(), resolve::ConstraintSource::user}));
+        for (const auto& r : p.required_by) {
+            if (!r.parent.empty() || !pinned.insert(p.name).second) continue;
+            auto requirement = pep508::Requirement::parse(r.requirement);
+            if (!requirement) return unexpected(std::move(requirement).error());
+            plan.roots.push_back({*requirement, p.version, {}});
+        }
+    }
+    if (plan.roots.empty() && !plan.packages.empty()) {
+        return make_error(ErrorCode::invalid_input,
+                          fmt::format("{}: no package is marked as a top-level requirement", path.string()));
+    }
+    // A lock says nothing about the constraints it was made with; its exact pins are the constraints.
+    auto constraints = bundle::merge_constraints(pins, {}, {{}, options.target.name()});
+    if (!constraints) return unexpected(std::move(constraints).error());
+    plan.constraints = std::move(*constraints);
+    return plan;
+}
+
+auto local_path(std::string_view url) -> std::optional<fs::path> {
+    if (!util::starts_with_icase(url, "file://")) return std::nullopt;
+    url.remove_prefix(7);
+    if (!url.empty() && url.front() != '/') {
+        auto slash = url.find('/');
+        if (slash == std::string_view::npos) return std::nullopt;
+        url.remove_prefix(slash);
+    }
+    return fs::path(index::percent_decode(url));
+}
+
+auto hash_file(const fs::path& path) -> Expected<std::pair<std::string, std::uint64_t>> {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return make_error(ErrorCode::not_found, "cannot open " + path.string());
+    util::Sha256 hasher;
+    std::uint64_t size = 0;
+    std::string buffer(1 << 16, '\0');
+    while (in) {
+        in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+        auto got = static_cast<std::size_t>(in.gcount());
+        hasher.update(buffer.data(), got);
+        size += got;
+    }
+    if (in.bad()) return make_error(ErrorCode::io, "cannot read " + path.string());
+    return std::pair{hasher.finish_hex(), size};
+}
+
+// A wheel listed by a local find-links folder or file:// index: checked like a download, then copied in.
+auto store_local_wheel(const fs::path& path, const LockedPackage& p, const cache::WheelStore& store)
+    -> Expected<fetch::FetchedWheel> {
+    if (!p.sha256.empty()) {
+        if (auto hit = store.find(p.filename, p.sha256)) {
+            return fetch::FetchedWheel{p.filename, hit->sha256, hit->size, hit->path, true, false, true};
+        }
+    }
+    auto hashed = hash_file(path);
+    if (!hashed) return unexpected(std::move(hashed).error());
+    if (!p.sha256.empty() && hashed->first != util::to_lower(p.sha256)) {
+        return make_error(ErrorCode::verification, fmt::format("{}: sha256 {} does not match the expected {}",
+                                                               p.filename, hashed->first, p.sha256));
+    }
+    if (auto check = fetch::verify_wheel(path, p.filename); !check) return unexpected(std::move(check).error());
+    auto stored = store.insert_file(path, p.filename, hashed->first);
+    if (!stored) return unexpected(std::move(stored).error());
+    return fetch::FetchedWheel{p.filename, stored->sha256, stored->size, stored->path, false, false, !p.sha256.empty()};
+}
+
+// Step 2: every wheel into the content-addressed store (parallel downloads, hashes and RECORD checked).
+auto fetch_all(const BuildOptions& options, Plan& plan, http::Engine& engine, const cache::WheelStore& store,
+               BuildResult& result) -> Expected<std::vector<fetch::FetchedWheel>> {
+    std::vector<std::optional<fetch::FetchedWheel>> fetched(plan.packages.size());
+    std::vector<fetch::WheelRequest> requests;
+    std::vector<std::size_t> remote;
+    for (std::size_t i = 0; i < plan.packages.size(); ++i) {
+        const auto& p = plan.packages[i];
+        if (auto path = local_path(plan.fetch_urls[i])) {
+            auto wheel = store_local_wheel(*path, p, store);
+            if (!wheel) return unexpected(std::move(wheel).error());
+            if (wheel->from_cache) ++result.cached;
+            fetched[i] = std::move(*wheel);
+            continue;
+        }
+        fetch::WheelRequest request;
+        request.url = plan.fetch_urls[i];
+        request.filename = p.filename;
+        if (!p.sha256.empty()) request.sha256.push_back(p.sha256);
+        request.size = p.size;
+        requests.push_back(std::move(request));
+        remote.push_back(i);
+    }
+    if (!requests.empty()) {
+        fetch::FetchOptions fetch_options;
+        fetch_options.offline = options.offline;
+        auto report = fetch::fetch_wheels(requests, engine, store, fetch_options, options.reporter);
+        if (!report.ok()) {
+            auto missing = report.missing_summary();
+            if (options.offline && !missing.empty()) {
+                return make_error(ErrorCode::not_found, missing, {}, "run once without --offline to fill the cache");
+            }
+            if (auto error = report.first_error()) return unexpected(std::move(*error));
+            return make_error(ErrorCode::internal, "fetch failed without an error");
+        }
+        result.downloaded += report.stats.downloaded;
+        result.cached += report.stats.cached;
+        result.downloaded_bytes += report.stats.downloaded_bytes;
+        for (std::size_t k = 0; k < remote.size(); ++k) fetched[remote[k]] = std::move(*report.results[k]);
+    }
+    std::vector<fetch::FetchedWheel> out;
+    for (std::size_t i = 0; i < fetched.size(); ++i) {
+        auto& p = plan.packages[i];
+        // What the bundle holds is what was checked: record the real digest and size.
+        p.sha256 = fetched[i]->sha256;
+        p.size = fetched[i]->size;
+        out.push_back(std::move(*fetched[i]));
+    }
+    return out;
+}
+
+auto required_by_json(const std::vector<resolve::RequiredBy>& list) -> nlohmann::json {
+    auto out = nlohmann::json::array();
+    for (const auto& r : list)
+        out.push_back({{"parent", r.parent}, {"requirement", r.requirement}, {"origin", r.origin}});
+    return out;
+}
+
+auto join_path(std::string_view base, std::string_view sub) -> std::string {
+    std::string out(base);
+    while (out.size() > 1 && out.back() == '/') out.pop_back();
+    if (!sub.empty()) out += "/" + std::string(sub);
+    return out;
+}
+
+// Step 5: renames every staged output into place (each rename is atomic; all files exist before the first).
+auto commit_outputs(const fs::path& staging, const fs::path& output) -> Expected<void> {
+    // plugins.zip last: a reader that sees the new zip also sees the files that describe it.
+    for (auto name : {k_report_json, k_constraints_txt, k_requirements_txt, k_plugins_zip}) {
+        std::error_code ec;
+        fs::rename(staging / name, output / name, ec);
+        if (ec) {
+            return make_error(ErrorCode::io,
+                              fmt::format("cannot move {} into {}: {}", name, output.string(), ec.message()));
+        }
+    }
+    return {};
+}
+
+}  // namespace
+
+auto read_lock_file(const fs::path& path) -> Expected<LockFile> {
+    auto text = util::read_file(path);
+    if (!text) return unexpected(std::move(text).error());
+    auto doc = nlohmann::json::parse(*text, nullptr, false);
+    auto bad = [&](const std::string& what) {
+        return make_error(ErrorCode::invalid_input,
+                          fmt::format("{}: not a wheelhouse lock file: {}", path.string(), what),
+                          Location{path.string(), 0, 0}, "write one with `wheelhouse lock`");
+    };
+    if (doc.is_discarded() || !doc.is_object()) return bad("invalid JSON");
+    if (!doc.contains("lock_version") || doc["lock_version"] != 1) return bad("lock_version is not 1");
+    if (!doc.contains("target") || !doc["target"].is_object() || !doc["target"].contains("name") ||
+        !doc["target"]["name"].is_string()) {
+        return bad("no target name");
+    }
+    if (!doc.contains("packages") || !doc["packages"].is_array()) return bad("no packages array");
+    LockFile lock;
+    lock.target = doc["target"]["name"].get<std::string>();
+    auto string_of = [](const nlohmann::json& j, const char* key) -> std::optional<std::string> {
+        if (!j.contains(key) || !j[key].is_string()) return std::nullopt;
+        return j[key].get<std::string>();
+    };
+    for (const auto& j : doc["packages"]) {
+        if (!j.is_object()) return bad("a package is not an object");
+        LockedPackage p;
+        auto name = string_of(j, "name");
+        auto version = string_of(j, "version");
+        auto filename = string_of(j, "filename");
+        auto url = string_of(j, "url");
+        if (!name || !version || !filename || !url) return bad("a package lacks name, version, filename or url");
+        p.name = pep508::canonicalize_name(*name);
+        p.version = *version;
+        p.filename = *filename;
+        p.url = *url;
+        p.sha256 = string_of(j, "sha256").value_or("");
+        if (!p.sha256.empty() && !cache::is_sha256_hex(p.sha256)) return bad(p.filename + ": sha256 is not a digest");
+        if (j.contains("size") && j["size"].is_number_unsigned()) p.size = j["size"].get<std::uint64_t>();
+        p.is_wheel = string_of(j, "kind").value_or("wheel") == "wheel";
+        if (j.contains("extras") && j["extras"].is_array()) {
+            for (const auto& e : j["extras"])
+                if (e.is_string()) p.extras.push_back(e.get<std::string>());
+        }
+        if (j.contains("required_by") && j["required_by"].is_array()) {
+            for (const auto& r : j["required_by"]) {
+                if (!r.is_object()) continue;
+                p.required_by.push_back({string_of(r, "parent").value_or(""), string_of(r, "requirement").value_or(""),
+                                         string_of(r, "origin").value_or("")});
+            }
+        }
+        p.origin = string_of(j, "origin").value_or("");
+        lock.packages.push_back(std::move(p));
+    }
+    return lock;
+}
+
+auto build(const BuildOptions& options) -> Expected<BuildResult> {
+    const auto started = Clock::now();
+    BuildResult result;
+    result.target = options.target;
+    result.output = options.output;
+
+    // 0. Settings that must be right before any work starts: the zip timestamp and the transfer engine.
+    auto epoch = archive::source_date_epoch();
+    if (!epoch) return unexpected(std::move(epoch).error());
+    result.source_date_epoch = *epoch;
+    auto flags = flags_from_environment(options.inputs.flags, options.inputs.environment);
+    if (!flags) return unexpected(std::move(flags).error());
+    auto engine = make_engine(options, flags->trusted_hosts);
+    if (!engine) return unexpected(std::move(engine).error());
+
+    // 1. What goes into the bundle: the lock's packages, or a resolution of the inputs for the target.
+    auto phase = Clock::now();
+    Expected<Plan> plan = Plan{};
+    if (options.locked) {
+        plan = plan_from_lock(options, *options.locked);
+    } else {
+        auto inputs = read_inputs(options.inputs, *engine);
+        if (!inputs) return unexpected(std::move(inputs).error());
+        if (inputs->trusted_hosts != flags->trusted_hosts) {  // files may add --trusted-host lines
+            engine = make_engine(options, inputs->trusted_hosts);
+            if (!engine) return unexpected(std::move(engine).error());
+        }
+        plan = plan_from_resolution(options, *inputs, *engine);
+    }
+    if (!plan) return unexpected(std::move(plan).error());
+    result.warnings = plan->warnings;
+    result.notes = plan->notes;
+    result.timings.resolve = elapsed(phase);
+
+    // 2. Fetch every wheel into the content-addressed cache (a private, temporary one with --no-cache).
+    phase = Clock::now();
+    std::optional<ScratchDir> private_cache;
+    fs::path cache_root;
+    if (options.cache_dir) {
+        cache_root = *options.cache_dir;
+    } else {
+        std::error_code ec;
+        auto tmp = fs::temp_directory_path(ec);
+        auto dir = ScratchDir::create(ec ? fs::path("/tmp") : tmp, "wheelhouse-nocache-");
+        if (!dir) return unexpected(std::move(dir).error());
+        private_cache = std::move(*dir);
+        cache_root = private_cache->path();
+    }
+    auto store = cache::WheelStore::open(cache_root);
+    if (!store) return unexpected(std::move(store).error());
+    auto wheels = fetch_all(options, *plan, *engine, *store, result);
+    if (!wheels) return unexpected(std::move(wheels).error());
+    result.timings.fetch = elapsed(phase);
+
+    // 3. Lay out plugins.zip (size guard, name clashes) and write it, reproducibly, into a staging folder.
+    phase = Clock::now();
+    bundle::PluginsRequest layout_request;
+    for (const auto& w : *wheels) layout_request.wheels.push_back({w.path, w.filename});
+    layout_request.constraints = plan->constraints;
+    layout_request.plugins_dir = options.plugins_dir;
+    layout_request.wheel_dir = options.wheel_dir;
+    layout_request.warn_size = options.warn_size;
+    layout_request.max_size = options.max_size;
+    layout_request.zip.mtime = *epoch;
+    auto layout = bundle::PluginsLayout::plan(std::move(layout_request));
+    if (!layout) return unexpected(std::move(layout).error());
+    for (const auto& w : layout->warnings()) result.warnings.push_back(w);
+    auto staging = ScratchDir::create(options.output, ".wheelhouse-build-");
+    if (!staging) return unexpected(std::move(staging).error());
+    auto zip = layout->write(staging->path() / k_plugins_zip);
+    if (!zip) return unexpected(std::move(zip).error());
+    result.bundle_sha256 = zip->sha256;
+    result.bundle_size = zip->size;
+    result.bundle_entries = zip->entries;
+    result.timings.bundle = elapsed(phase);
+
+    // 4. The requirements file MWAA reads (offline, pinned, pointing at the bundle), the constraints file, and
+    // the report.
+    bundle::RewriteOptions rewrite;
+    rewrite.target = options.target.name();
+    rewrite.find_links = join_path(options.plugins_path, options.wheel_dir);
+    rewrite.constraints_path = join_path(options.plugins_path, bundle::k_constraints_name);
+    auto requirements = bundle::write_mwaa_requirements(plan->roots, rewrite);
+    if (!requirements) return unexpected(std::move(requirements).error());
+    result.requirements = std::move(*requirements);
+    result.constraints = plan->constraints;
+    for (std::size_t i = 0; i < plan->packages.size(); ++i) {
+        result.packages.push_back({plan->packages[i], (*wheels)[i].from_cache});
+    }
+    std::sort(result.packages.begin(), result.packages.end(),
+              [](const BuiltPackage& a, const BuiltPackage& b) { return a.locked.name < b.locked.name; });
+    result.timings.total = elapsed(started);
+    for (const auto& [name, content] :
+         {std::pair{k_requirements_txt, result.requirements}, std::pair{k_constraints_txt, result.constraints},
+          std::pair{k_report_json, build_report_json(result).dump(2) + "\n"}}) {
+        if (auto ok = util::write_file_atomic(staging->path() / name, content); !ok) return unexpected(ok.error());
+    }
+
+    // 5. All outputs exist: move them into place.
+    if (auto ok = commit_outputs(staging->path(), options.output); !ok) return unexpected(ok.error());
+    return result;
+}
+
+auto build_report_json(const BuildResult& result) -> nlohmann::json {
+    const auto& t = result.target;
+    nlohmann::json doc;
+    doc["report_version"] = 1;
+    doc["generator"] = std::string("wheelhouse ") + WHEELHOUSE_VERSION;
+    doc["target"] = {{"name", t.name()},
+                     {"implementation", t.implementation()},
+                     {"python_version", t.python().to_string()},
+                     {"python_full_version", t.python().full_version()},
+                     {"abis", t.abis()},
+                     {"platforms", t.platforms()}};
+    auto packages = nlohmann::json::array();
+    for (const auto& built : result.packages) {
+        const auto& p = built.locked;
+        packages.push_back({{"name", p.name},
+                            {"version", p.version},
+                            {"filename", p.filename},
+                            {"url", p.url},
+                            {"sha256", p.sha256},
+                            {"size", p.size ? nlohmann::json(*p.size) : nlohmann::json(nullptr)},
+                            {"kind", p.is_wheel ? "wheel" : "sdist"},
+                            {"extras", p.extras},
+                            {"required_by", required_by_json(p.required_by)},
+                            {"origin", p.origin}});
+    }
+    doc["packages"] = packages;
+    doc["bundle"] = {{"file", k_plugins_zip},
+                     {"sha256", result.bundle_sha256},
+                     {"size", result.bundle_size},
+                     {"entries", result.bundle_entries},
+                     {"source_date_epoch",
+                      result.source_date_epoch ? nlohmann::json(*result.source_date_epoch) : nlohmann::json(nullptr)}};
+    doc["requirements_sha256"] = util::sha256_hex(result.requirements);
+    doc["constraints_sha256"] = util::sha256_hex(result.constraints);
+    doc["fetch"] = {
+        {"downloaded", result.downloaded}, {"cached", result.cached}, {"downloaded_bytes", result.downloaded_bytes}};
+    doc["timings_ms"] = {{"resolve", result.timings.resolve.count()},
+                         {"fetch", result.timings.fetch.count()},
+                         {"bundle", result.timings.bundle.count()},
+                         {"total", result.timings.total.count()}};
+    doc["warnings"] = result.warnings;
+    doc["notes"] = result.notes;
+    return doc;
+}
+
+}  // namespace wheelhouse::app

@@ -1,0 +1,439 @@
+#include "wheelhouse/app/inputs.hpp"
+
+#include <cstdlib>
+#include <filesystem>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "wheelhouse/cache/http_cache.hpp"
+#include "wheelhouse/pep508/name.hpp"
+#include "wheelhouse/util/file.hpp"
+#include "wheelhouse/util/hash.hpp"
+#include "wheelhouse/util/secret.hpp"
+#include "wheelhouse/util/strings.hpp"
+
+namespace wheelhouse::app {
+namespace {
+
+namespace fs = std::filesystem;
+
+auto process_environment(std::string_view name) -> std::optional<std::string> {
+    const char* value = std::getenv(std::string(name).c_str());
+    if (value == nullptr) return std::nullopt;
+    return std::string(value);
+}
+
+auto words(std::string_view text) -> std::vector<std::string> {
+    std::vector<std::string> out;
+    std::string current;
+    for (char c : text) {
+        if (util::is_ascii_space(c)) {
+            if (!current.empty()) out.push_back(std::move(current));
+            current.clear();
+        } else {
+            current.push_back(c);
+        }
+    }
+    if (!current.empty()) out.push_back(std::move(current));
+    return out;
+}
+
+auto is_url(std::string_view text) -> bool {
+    return util::starts_with_icase(text, "http://") || util::starts_with_icase(text, "https://") ||
+           util::starts_with_icase(text, "file://");
+}
+
+void add_unique(std::vector<std::string>& list, const std::string& value) {
+    for (const auto& v : list)
+        if (v == value) return;
+    list.push_back(value);
+}
+
+// The essential pins of the amazon-mwaa-docker-images repository, images/airflow/<version>/etc/
+// mwaa_essential_constraints.txt ("critical to the functionality of our Airflow image and, thus, do not allow
+// the customer to override them"). apache-airflow itself is pinned to the preset's version: the crawled copies
+// of that file for 2.10.1, 2.11.0 and 3.0.6 pin apache-airflow to an unrelated version, which cannot be what
+// the image installs. Images before 2.9.2 (aws-mwaa-local-runner) have no such file: only Airflow is pinned.
+struct EssentialList {
+    const char* airflow;
+    std::vector<const char*> pins;
+};
+
+auto essential_lists() -> const std::vector<EssentialList>& {
+    static const std::vector<EssentialList> lists = {
+        {"2.9.2",
+         {"Flask-AppBuilder==4.4.1",
+          "Flask-Babel==2.0.0",
+          "Flask-Bcrypt==1.0.1",
+          "Flask-Caching==2.3.0",
+          "Flask-JWT-Extended==4.6.0",
+          "Flask-Limiter==3.7.0",
+          "Flask-Login==0.6.3",
+          "Flask-SQLAlchemy==2.5.1",
+          "Flask-Session==0.5.0",
+          "Flask-WTF==1.2.1",
+          "Flask==2.2.5",
+          "gunicorn==22.0.0",
+          "billiard==4.2.0",
+          "celery==5.4.0",
+          "gevent==24.2.1",
+          "greenlet==3.0.3",
+          "kombu==5.3.7",
+          "vine==5.1.0",
+          "SQLAlchemy-JSONField==1.0.2",
+          "SQLAlchemy-Utils==0.41.2",
+          "SQLAlchemy==1.4.52",
+          "statsd==4.0.1",
+          "watchtower==3.2.0"}},
+        {"2.10.1",
+         {"Flask-AppBuilder==4.5.0",
+          "Flask-Babel==2.0.0",
+          "Flask-Bcrypt==1.0.1",
+          "Flask-Caching==2.3.0",
+          "Flask-JWT-Extended==4.6.0",
+          "Flask-Limiter==3.8.0",
+          "Flask-Login==0.6.3",
+          "Flask-SQLAlchemy==2.5.1",
+          "Flask-Session==0.5.0",
+          "Flask-WTF==1.2.1",
+          "Flask==2.2.5",
+          "gunicorn==23.0.0",
+          "billiard==4.2.0",
+          "celery==5.4.0",
+          "gevent==24.2.1",
+          "greenlet==3.0.3",
+          "kombu==5.4.0",
+          "vine==5.1.0",
+          "SQLAlchemy-JSONField==1.0.2",
+          "SQLAlchemy-Utils==0.41.2",
+          "SQLAlchemy==1.4.53",
+          "statsd==4.0.1",
+          "watchtower==3.3.1",
+          "fluent-logger==0.11.1"}},
+        {"2.10.3",
+         {"Flask-AppBuilder==4.5.2",
+          "Flask-Babel==2.0.0",
+          "Flask-Bcrypt==1.0.1",
+          "Flask-Caching==2.3.0",
+          "Flask-JWT-Extended==4.6.0",
+          "Flask-Limiter==3.8.0",
+          "Flask-Login==0.6.3",
+          "Flask-SQLAlchemy==2.5.1",
+          "Flask-Session==0.5.0",
+          "Flask-WTF==1.2.2",
+          "Flask==2.2.5",
+          "gunicorn==23.0.0",
+          "billiard==4.2.1",
+          "celery==5.4.0",
+          "gevent==24.10.3",
+          "greenlet==3.1.1",
+          "kombu==5.4.2",
+          "vine==5.1.0",
+          "SQLAlchemy-JSONField==1.0.2",
+          "SQLAlchemy-Utils==0.41.2",
+          "SQLAlchemy==1.4.54",
+          "statsd==4.0.1",
+          "watchtower==3.3.1",
+          "fluent-logger==0.11.1"}},
+        {"2.11.0",
+         {"Flask-AppBuilder==4.5.3",
+          "Flask-Babel==2.0.0",
+          "Flask-Bcrypt==1.0.1",
+          "Flask-Caching==2.3.1",
+          "Flask-JWT-Extended==4.7.1",
+          "Flask-Limiter==3.12",
+          "Flask-Login==0.6.3",
+          "Flask-SQLAlchemy==2.5.1",
+          "Flask-Session==0.5.0",
+          "Flask-WTF==1.2.2",
+          "Flask==2.2.5",
+          "gunicorn==23.0.0",
+          "billiard==4.2.1",
+          "celery==5.5.2",
+          "gevent==25.5.1",
+          "greenlet==3.2.2",
+          "vine==5.1.0",
+          "SQLAlchemy-JSONField==1.0.2",
+          "SQLAlchemy-Utils==0.41.2",
+          "SQLAlchemy==1.4.54",
+          "statsd==4.0.1",
+          "watchtower==3.4.0",
+          "fluent-logger==0.11.1"}},
+        {"3.0.6",
+         {"Flask-AppBuilder==4.6.3",
+          "Flask-Babel==2.0.0",
+          "Flask-Bcrypt==1.0.1",
+          "Flask-Caching==2.3.0",
+          "Flask-JWT-Extended==4.7.1",
+          "Flask-Limiter==3.12",
+          "Flask-Login==0.6.3",
+          "Flask-SQLAlchemy==2.5.1",
+          "Flask-Session==0.5.0",
+          "Flask-WTF==1.2.2",
+          "Flask==2.2.5",
+          "gunicorn==23.0.0",
+          "billiard==4.2.1",
+          "celery==5.5.2",
+          "gevent==25.5.1",
+          "greenlet==3.2.4",
+          "kombu==5.5.4",
+          "vine==5.1.0",
+          "SQLAlchemy-JSONField==1.0.2",
+          "SQLAlchemy-Utils==0.41.2",
+          "SQLAlchemy==1.4.54",
+          "statsd==4.0.1",
+          "watchtower==3.4.0",
+          "fluent-logger==0.11.1"}},
+    };
+    return lists;
+}
+
+auto parse_bool(std::string_view text) -> std::optional<bool> {
+    auto value = util::to_lower(util::trim(text));
+    if (value == "1" || value == "true" || value == "yes" || value == "on") return true;
+    if (value == "0" || value == "false" || value == "no" || value == "off" || value.empty()) return false;
+    return std::nullopt;
+}
+
+// Reads the Airflow constraints through the page cache: fresh entries are used as they are, stale ones
+// revalidated, and a cached copy is used (with a warning) when the network fails.
+auto download_constraints(const std::string& url, http::Engine& engine, const std::optional<fs::path>& cache_dir,
+                          std::vector<std::string>& warnings) -> Expected<std::string> {
+    constexpr std::string_view accept = "text/plain, */*";
+    std::optional<cache::HttpCache> page_cache;
+    std::optional<cache::CachedPage> cached;
+    const auto now = std::chrono::system_clock::now();
+    if (cache_dir) {
+        page_cache.emplace(*cache_dir);
+        cached = page_cache->lookup(url, accept);
+        if (cached && cached->fresh(now)) return cached->body;
+    }
+    http::Request request(url);
+    request.headers.emplace_back("Accept", std::string(accept));
+    if (cached) {
+        for (auto& header : cached->conditional_headers()) request.headers.push_back(header);
+    }
+    auto response = engine.fetch(std::move(request));
+    if (!response) {
+        if (cached) {
+            warnings.push_back(fmt::format("could not refresh the Airflow constraints ({}); using the cached copy",
+                                           response.error().message));
+            return cached->body;
+        }
+        auto error = std::move(response).error();
+        error.message =
+            fmt::format("cannot download the Airflow constraints from {}: {}", util::redact_url(url), error.message);
+        error.hint = "pass --airflow-constraints FILE (offline) or --no-airflow-constraints";
+        return unexpected(std::move(error));
+    }
+    if (response->not_modified() && cached) {
+        auto page = cache::HttpCache::refreshed(*cached, *response, now);
+        if (page_cache) (void)page_cache->store(url, page);
+        return page.body;
+    }
+    if (page_cache) {
+        if (auto page = cache::HttpCache::page_from_response(url, accept, *response, now)) {
+            (void)page_cache->store(url, *page);
+        }
+    }
+    return response->body;
+}
+
+auto to_constraint(const reqfile::Entry& entry, resolve::ConstraintSource source) -> Expected<resolve::Constraint> {
+    if (entry.kind != reqfile::EntryKind::named || entry.requirement.url || !entry.requirement.extras.empty()) {
+        return make_error(ErrorCode::invalid_input,
+                          fmt::format("a constraint must be a name with a version specifier: '{}'", entry.text),
+                          Location{entry.origin.file, entry.origin.line, 0},
+                          "constraints cannot name extras, URLs or wheel files (pip refuses them too)");
+    }
+    return resolve::Constraint{entry.requirement, entry.origin.to_string(), source};
+}
+
+}  // namespace
+
+auto flags_from_environment(IndexFlags flags, const EnvironmentLookup& environment) -> Expected<IndexFlags> {
+    auto lookup = environment ? environment : EnvironmentLookup(process_environment);
+    if (!flags.index_url) {
+        if (auto v = lookup("PIP_INDEX_URL"); v && !util::trim(*v).empty())
+            flags.index_url = std::string(util::trim(*v));
+    }
+    // pip's environment variables provide defaults: a flag given on the command line replaces them.
+    if (flags.extra_index_urls.empty()) {
+        if (auto v = lookup("PIP_EXTRA_INDEX_URL")) flags.extra_index_urls = words(*v);
+    }
+    if (flags.find_links.empty()) {
+        if (auto v = lookup("PIP_FIND_LINKS")) flags.find_links = words(*v);
+    }
+    if (flags.trusted_hosts.empty()) {
+        if (auto v = lookup("PIP_TRUSTED_HOST")) flags.trusted_hosts = words(*v);
+    }
+    if (!flags.no_index) {
+        if (auto v = lookup("PIP_NO_INDEX")) {
+            auto parsed = parse_bool(*v);
+            if (!parsed) {
+                return make_error(ErrorCode::invalid_input, fmt::format("PIP_NO_INDEX: not a boolean: '{}'", *v), {},
+                                  "use 1/0, true/false, yes/no or on/off");
+            }
+            flags.no_index = *parsed;
+        }
+    }
+    return flags;
+}
+
+auto essential_pins(const tags::Preset& preset) -> std::vector<std::string> {
+    std::vector<std::string> pins{"apache-airflow==" + preset.airflow_version};
+    for (const auto& list : essential_lists()) {
+        if (preset.airflow_version == list.airflow) {
+            for (const char* pin : list.pins) pins.emplace_back(pin);
+        }
+    }
+    return pins;
+}
+
+auto make_fetcher(http::Engine& engine) -> reqfile::Fetcher {
+    return [&engine](std::string_view url) -> Expected<std::string> {
+        auto response = engine.fetch(http::Request(std::string(url)));
+        if (!response) return unexpected(std::move(response).error());
+        return std::move(response->body);
+    };
+}
+
+auto read_inputs(const InputOptions& options, http::Engine& engine) -> Expected<Inputs> {
+    Inputs inputs;
+    auto flags = flags_from_environment(options.flags, options.environment);
+    if (!flags) return unexpected(std::move(flags).error());
+
+    reqfile::ParseOptions parse;
+    parse.fetcher = make_fetcher(engine);
+    if (options.environment) parse.environment = options.environment;
+
+    // pip's order: the command line sets the index list, each file's -i replaces it, --no-index empties it.
+    std::vector<std::string> index_urls{flags->index_url.value_or(std::string(reqfile::IndexOptions::pypi_simple_url))};
+    for (const auto& url : flags->extra_index_urls) add_unique(index_urls, url);
+    bool no_index = flags->no_index;
+    std::vector<std::string> find_links = flags->find_links;
+    std::vector<std::string> trusted = flags->trusted_hosts;
+    bool pre = flags->pre;
+    bool prefer_binary = flags->prefer_binary;
+    std::set<std::string> only_binary;
+    std::set<std::string> no_binary;
+    for (const auto& v : flags->only_binary)
+        for (const auto& part : util::split(v, ','))
+            only_binary.insert(part.substr(0, 1) == ":" ? std::string(part) : pep508::canonicalize_name(part));
+    for (const auto& v : flags->no_binary)
+        for (const auto& part : util::split(v, ','))
+            no_binary.insert(part.substr(0, 1) == ":" ? std::string(part) : pep508::canonicalize_name(part));
+
+    auto read_one = [&](const std::string& file, bool constraint) -> Expected<void> {
+        auto opts = parse;
+        opts.constraint = constraint;
+        auto parsed = reqfile::parse_file(file, opts);
+        if (!parsed) return unexpected(std::move(parsed).error());
+        for (const auto& name : parsed->files) {
+            std::string sha;
+            if (!is_url(name)) {
+                auto bytes = util::read_file(name);
+                if (bytes) sha = util::sha256_hex(*bytes);
+            }
+            inputs.files.push_back({constraint ? "constraints" : "requirements", util::redact_url(name), sha});
+        }
+        for (const auto& w : parsed->warnings) inputs.warnings.push_back(w.location.to_string() + ": " + w.message);
+        const auto& o = parsed->options;
+        if (o.index_url) index_urls = {*o.index_url};
+        for (const auto& url : o.extra_index_urls) add_unique(index_urls, url);
+        if (o.no_index) no_index = true;
+        for (const auto& link : o.find_links) add_unique(find_links, link);
+        for (const auto& host : o.trusted_hosts) add_unique(trusted, host);
+        pre = pre || o.pre;
+        prefer_binary = prefer_binary || o.prefer_binary;
+        only_binary.insert(o.only_binary.begin(), o.only_binary.end());
+        no_binary.insert(o.no_binary.begin(), o.no_binary.end());
+        for (const auto& entry : parsed->requirements) {
+            if (entry.kind == reqfile::EntryKind::wheel_path) {
+                // A local wheel: its folder becomes a find-links source and the pin selects the file.
+                add_unique(find_links, fs::absolute(fs::path(entry.location)).parent_path().string());
+            } else if (entry.kind == reqfile::EntryKind::wheel_url) {
+                return make_error(ErrorCode::invalid_input,
+                                  fmt::format("a direct wheel URL is not supported yet: '{}'", entry.location),
+                                  Location{entry.origin.file, entry.origin.line, 0},
+                                  "put the wheel in a folder and pass it with --find-links");
+            } else if (entry.requirement.url) {
+                return make_error(ErrorCode::invalid_input,
+                                  fmt::format("a direct reference (name @ URL) is not supported yet: '{}'", entry.text),
+                                  Location{entry.origin.file, entry.origin.line, 0},
+                                  "publish the wheel on an index or in a --find-links folder and pin its version");
+            }
+            inputs.requirements.push_back({entry.requirement, entry.origin.to_string()});
+        }
+        for (const auto& entry : parsed->constraints) {
+            auto c = to_constraint(entry, resolve::ConstraintSource::user);
+            if (!c) return unexpected(std::move(c).error());
+            inputs.constraints.push_back(std::move(*c));
+        }
+        return {};
+    };
+    for (const auto& file : options.requirement_files) {
+        if (auto ok = read_one(file, false); !ok) return unexpected(std::move(ok).error());
+    }
+    for (const auto& file : options.constraint_files) {
+        if (auto ok = read_one(file, true); !ok) return unexpected(std::move(ok).error());
+    }
+
+    // The target's Airflow constraints.
+    std::optional<std::string> airflow_text;
+    std::string airflow_origin;
+    if (options.airflow == AirflowConstraints::file) {
+        auto text = util::read_file(options.airflow_file);
+        if (!text) return unexpected(std::move(text).error());
+        airflow_text = std::move(*text);
+        airflow_origin = options.airflow_file.string();
+    } else if (options.airflow == AirflowConstraints::download && options.preset) {
+        auto text = download_constraints(options.preset->constraints_url, engine, options.cache_dir, inputs.warnings);
+        if (!text) return unexpected(std::move(text).error());
+        airflow_text = std::move(*text);
+        airflow_origin = options.preset->constraints_url;
+    }
+    if (airflow_text) {
+        reqfile::ParseOptions o;
+        o.constraint = true;
+        o.environment = [](std::string_view) { return std::optional<std::string>(); };
+        auto parsed = reqfile::parse_text(*airflow_text, airflow_origin, o);
+        if (!parsed) return unexpected(std::move(parsed).error());
+        inputs.files.push_back({"airflow-constraints", airflow_origin, util::sha256_hex(*airflow_text)});
+        for (const auto& entry : parsed->constraints) {
+            auto c = to_constraint(entry, resolve::ConstraintSource::airflow);
+            if (!c) return unexpected(std::move(c).error());
+            inputs.constraints.push_back(std::move(*c));
+        }
+    }
+    if (options.preset) {
+        std::string origin = fmt::format("MWAA essential constraints for Airflow {}", options.preset->airflow_version);
+        for (const auto& pin : essential_pins(*options.preset)) {
+            auto req = pep508::Requirement::parse(pin);
+            if (!req) return unexpected(std::move(req).error());
+            inputs.constraints.push_back({*req, origin, resolve::ConstraintSource::mwaa_essential});
+        }
+    }
+
+    if (no_index) index_urls.clear();
+    inputs.sources.index_urls = index_urls;
+    inputs.sources.find_links = find_links;
+    inputs.sources.no_index = no_index;
+    inputs.trusted_hosts = trusted;
+    inputs.options.pre = pre;
+    inputs.options.prefer_binary = prefer_binary;
+    // MWAA cannot build sdists offline: wheels only unless the user says otherwise (--only-binary :none:).
+    inputs.options.only_binary = only_binary.count(":none:") == 0;
+    if (only_binary.count(":all:") != 0) inputs.options.only_binary = true;
+    for (const auto& name : only_binary)
+        if (name.front() != ':') inputs.options.only_binary_names.insert(name);
+    for (const auto& name : no_binary)
+        if (name.front() != ':') inputs.options.no_binary.insert(name);
+    if (inputs.requirements.empty()) {
+        return make_error(ErrorCode::usage, "nothing to lock: no requirements given", {}, "pass -r requirements.txt");
+    }
+    return inputs;
+}
+
+}  // namespace wheelhouse::app

@@ -1,0 +1,206 @@
+// `wheelhouse build`: requirements -> plugins.zip + requirements.txt + constraints.txt + build-report.json for MWAA.
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "commands.hpp"
+#include "target_options.hpp"
+#include "wheelhouse/app/build.hpp"
+#include "wheelhouse/cache/http_cache.hpp"
+#include "wheelhouse/util/strings.hpp"
+
+namespace wheelhouse::cli {
+namespace {
+
+// "1GiB", "1G", "1GB" (binary units, as the size guard's defaults), "500M", "123456", "none".
+auto parse_size(std::string_view text) -> Expected<std::optional<std::uint64_t>> {
+    auto lower = util::to_lower(util::trim(text));
+    if (lower == "none" || lower == "0") return std::optional<std::uint64_t>();
+    std::size_t digits = 0;
+    while (digits < lower.size() && util::is_ascii_digit(lower[digits])) ++digits;
+    auto number = util::parse_uint64(std::string_view(lower).substr(0, digits));
+    std::string unit = lower.substr(digits);
+    if (!unit.empty() && unit.back() == 'b') unit.pop_back();
+    if (unit.size() == 2 && unit[1] == 'i') unit.pop_back();
+    int shift = -1;
+    if (unit.empty()) shift = 0;
+    if (unit == "k") shift = 10;
+    if (unit == "m") shift = 20;
+    if (unit == "g") shift = 30;
+    if (unit == "t") shift = 40;
+    if (!number || digits == 0 || shift < 0 || (*number >> (64 - std::max(shift, 1))) != 0) {
+        return make_error(ErrorCode::usage, fmt::format("--max-size: not a size: '{}'", text), {},
+                          "e.g. 1GiB, 800M, 2G, or none");
+    }
+    return std::optional<std::uint64_t>(*number << shift);
+}
+
+// A one-line counter of finished transfers, redrawn in place; only on a terminal.
+class ProgressLine final : public http::Reporter {
+public:
+    void on_event(const http::Event& event) override {
+        if (event.kind != http::Event::Kind::finished) return;
+        ++m_done;
+        std::fprintf(stderr, "\rBuilding... %zu transfers", m_done);
+        std::fflush(stderr);
+    }
+    ~ProgressLine() override {
+        if (m_done > 0) std::fputs("\r\033[K", stderr);
+    }
+    ProgressLine() = default;
+    ProgressLine(const ProgressLine&) = delete;
+    auto operator=(const ProgressLine&) -> ProgressLine& = delete;
+    ProgressLine(ProgressLine&&) = delete;
+    auto operator=(ProgressLine&&) -> ProgressLine& = delete;
+
+private:
+    std::size_t m_done = 0;
+};
+
+class BuildCommand final : public Command {
+public:
+    std::vector<std::string> m_requirements;
+    std::vector<std::string> m_constraints;
+    std::string m_output = "dist";
+    std::string m_locked;
+    std::string m_plugins_dir;
+    std::string m_wheel_dir;
+    std::string m_plugins_path = "/usr/local/airflow/plugins";
+    std::string m_max_size;
+    TargetFlags m_target;
+    app::IndexFlags m_flags;
+    std::string m_index_url;
+    std::string m_cert;
+    std::size_t m_jobs = 16;
+    std::string m_airflow_file;
+    bool m_no_airflow = false;
+    bool m_no_cache = false;
+    bool m_offline = false;
+
+    auto run(const Terminal& terminal) -> int override {
+        if (m_requirements.empty() && m_locked.empty()) {
+            return report_error(terminal, make_error(ErrorCode::usage, "nothing to build", {},
+                                                     "pass -r requirements.txt, or --locked LOCK")
+                                              .error);
+        }
+        auto target = m_target.resolve();
+        if (!target) return report_error(terminal, target.error());
+        app::BuildOptions options;
+        options.target = *target;
+        options.output = m_output;
+        options.jobs = m_jobs;
+        options.offline = m_offline;
+        options.wheel_dir = m_wheel_dir;
+        options.plugins_path = m_plugins_path;
+        if (!m_locked.empty()) options.locked = std::filesystem::path(m_locked);
+        if (!m_plugins_dir.empty()) options.plugins_dir = std::filesystem::path(m_plugins_dir);
+        if (!m_cert.empty()) options.cert = std::filesystem::path(m_cert);
+        if (!m_max_size.empty()) {
+            auto size = parse_size(m_max_size);
+            if (!size) return report_error(terminal, size.error());
+            options.max_size = *size;
+        }
+        if (!m_no_cache) options.cache_dir = cache::default_cache_dir();
+        auto& inputs = options.inputs;
+        inputs.requirement_files = m_requirements;
+        inputs.constraint_files = m_constraints;
+        inputs.flags = m_flags;
+        if (!m_index_url.empty()) inputs.flags.index_url = m_index_url;
+        if (!m_target.preset.empty()) {
+            auto preset = tags::find_preset(m_target.preset);
+            if (!preset) return report_error(terminal, preset.error());
+            inputs.preset = *preset;
+        }
+        if (!m_airflow_file.empty()) {
+            inputs.airflow = app::AirflowConstraints::file;
+            inputs.airflow_file = m_airflow_file;
+        } else if (m_no_airflow) {
+            inputs.airflow = app::AirflowConstraints::none;
+        }
+        inputs.cache_dir = options.cache_dir;
+
+        std::optional<ProgressLine> progress;
+        if (isatty(STDERR_FILENO) != 0 && !terminal.options().quiet && !terminal.json()) {
+            progress.emplace();
+            options.reporter = &*progress;
+        }
+        auto result = app::build(options);
+        progress.reset();
+        if (!result) return report_error(terminal, result.error());
+        for (const auto& w : result->warnings) terminal.warn(w);
+        if (terminal.json()) {
+            terminal.out_json(app::build_report_json(*result));
+            return 0;
+        }
+        for (const auto& note : result->notes) terminal.warn(note);
+        std::string text;
+        for (const auto& p : result->packages) {
+            text += fmt::format("{}=={}  {}\n", p.locked.name, p.locked.version, terminal.dim(p.locked.filename));
+        }
+        auto dir = std::filesystem::path(m_output);
+        text += fmt::format("{} {} wheels for {} -> {} ({}, sha256 {})\n", terminal.green("built"),
+                            result->packages.size(), result->target.name(), (dir / "plugins.zip").string(),
+                            bundle::format_size(result->bundle_size), result->bundle_sha256);
+        text += fmt::format("  {}  {}  {}\n", (dir / "requirements.txt").string(), (dir / "constraints.txt").string(),
+                            (dir / "build-report.json").string());
+        text += fmt::format("  {} downloaded, {} from the cache; {} ms", result->downloaded, result->cached,
+                            result->timings.total.count());
+        terminal.out(text);
+        return 0;
+    }
+};
+
+}  // namespace
+
+auto add_build_command(CLI::App& parent) -> std::pair<CLI::App*, std::unique_ptr<Command>> {
+    auto command = std::make_unique<BuildCommand>();
+    auto* sub = parent.add_subcommand("build", "Build plugins.zip and requirements.txt that MWAA installs offline");
+    auto& c = *command;
+    sub->add_option("-r,--requirement", c.m_requirements, "Requirements file (path or URL; repeatable)")
+        ->allow_extra_args(false);
+    sub->add_option("-c,--constraint", c.m_constraints, "Constraints file (repeatable)")->allow_extra_args(false);
+    sub->add_option("-o,--output", c.m_output, "Output folder (default dist)");
+    sub->add_option("--locked", c.m_locked, "Build exactly the packages of this lock file (no resolution)");
+    sub->add_option("--plugins-dir", c.m_plugins_dir, "Your plugin files, merged at the root of plugins.zip");
+    sub->add_option("--wheel-dir", c.m_wheel_dir, "Folder for the wheels inside plugins.zip (default: the root)");
+    sub->add_option("--plugins-path", c.m_plugins_path,
+                    "Where MWAA unzips plugins.zip (default /usr/local/airflow/plugins)");
+    sub->add_option("--max-size", c.m_max_size, "Largest plugins.zip allowed (default 1GiB; 'none' for no limit)");
+    c.m_target.add_to(*sub);
+    auto* index = sub->add_option_group("Package index", "Where packages come from, as pip spells it");
+    index->add_option("-i,--index-url", c.m_index_url, "Base URL of the package index (PEP 503)");
+    index->add_option("--extra-index-url", c.m_flags.extra_index_urls, "Another index (repeatable)")
+        ->allow_extra_args(false);
+    index->add_option("-f,--find-links", c.m_flags.find_links, "Folder or page with wheels (repeatable)")
+        ->allow_extra_args(false);
+    index->add_flag("--no-index", c.m_flags.no_index, "Ignore package indexes (use --find-links only)");
+    index->add_option("--trusted-host", c.m_flags.trusted_hosts, "Allow plain http:// for this host (repeatable)")
+        ->allow_extra_args(false);
+    index->add_option("--cert", c.m_cert, "CA bundle for TLS verification");
+    index->add_flag("--pre", c.m_flags.pre, "Include prereleases");
+    index->add_flag("--prefer-binary", c.m_flags.prefer_binary, "Prefer older wheels over newer sdists");
+    index->add_option("--only-binary", c.m_flags.only_binary, "Names (or :all:, :none:) that must be wheels")
+        ->allow_extra_args(false);
+    index->add_option("--no-binary", c.m_flags.no_binary, "Names whose wheels are refused")->allow_extra_args(false);
+    sub->add_option("-j,--jobs", c.m_jobs, "Parallel transfers (default 16)")->check(CLI::Range(1, 256));
+    auto* airflow = sub->add_option("--airflow-constraints", c.m_airflow_file,
+                                    "Airflow constraints file to use instead of downloading the target's");
+    auto* no_airflow = sub->add_flag("--no-airflow-constraints", c.m_no_airflow, "Do not apply Airflow's constraints");
+    airflow->excludes(no_airflow);
+    sub->add_flag("--offline", c.m_offline, "Take wheels from the cache only (no downloads)");
+    sub->add_flag("--no-cache", c.m_no_cache, "Use a private temporary cache instead of the shared one");
+    sub->footer(
+        "Writes DIR/plugins.zip (reproducible: SOURCE_DATE_EPOCH sets its timestamps), DIR/requirements.txt,\n"
+        "DIR/constraints.txt and DIR/build-report.json, all at once or not at all.\n"
+        "Examples:\n"
+        "  wheelhouse build -r requirements.txt --target mwaa-2.10.3 -o dist/\n"
+        "  wheelhouse build --locked wheelhouse.lock.json --target mwaa-2.10.3 --plugins-dir plugins/\n"
+        "Environment: PIP_INDEX_URL, PIP_EXTRA_INDEX_URL, PIP_FIND_LINKS, PIP_TRUSTED_HOST, PIP_NO_INDEX,\n"
+        "WHEELHOUSE_CACHE_DIR, SOURCE_DATE_EPOCH.");
+    return {sub, std::move(command)};
+}
+
+}  // namespace wheelhouse::cli

@@ -1,0 +1,161 @@
+// `wheelhouse lock`: resolve the requirements for the target and write the lock file and a pinned requirements file.
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "commands.hpp"
+#include "target_options.hpp"
+#include "wheelhouse/app/lock.hpp"
+#include "wheelhouse/cache/http_cache.hpp"
+#include "wheelhouse/util/file.hpp"
+
+namespace wheelhouse::cli {
+namespace {
+
+// A one-line counter of finished transfers, redrawn in place; only on a terminal.
+class ProgressLine final : public http::Reporter {
+public:
+    void on_event(const http::Event& event) override {
+        if (event.kind != http::Event::Kind::finished) return;
+        ++m_done;
+        std::fprintf(stderr, "\rResolving... %zu requests", m_done);
+        std::fflush(stderr);
+    }
+    ~ProgressLine() override {
+        if (m_done > 0) std::fputs("\r\033[K", stderr);
+    }
+    ProgressLine() = default;
+    ProgressLine(const ProgressLine&) = delete;
+    auto operator=(const ProgressLine&) -> ProgressLine& = delete;
+    ProgressLine(ProgressLine&&) = delete;
+    auto operator=(ProgressLine&&) -> ProgressLine& = delete;
+
+private:
+    std::size_t m_done = 0;
+};
+
+class LockCommand final : public Command {
+public:
+    std::vector<std::string> m_requirements;
+    std::vector<std::string> m_constraints;
+    std::string m_output = "wheelhouse.lock.json";
+    std::string m_pinned;
+    TargetFlags m_target;
+    app::IndexFlags m_flags;
+    std::string m_index_url;
+    std::string m_cert;
+    std::size_t m_jobs = 16;
+    std::string m_airflow_file;
+    bool m_no_airflow = false;
+    bool m_no_cache = false;
+
+    auto run(const Terminal& terminal) -> int override {
+        auto target = m_target.resolve();
+        if (!target) return report_error(terminal, target.error());
+        app::LockOptions options;
+        options.target = *target;
+        options.jobs = m_jobs;
+        if (!m_cert.empty()) options.cert = std::filesystem::path(m_cert);
+        auto& inputs = options.inputs;
+        inputs.requirement_files = m_requirements;
+        inputs.constraint_files = m_constraints;
+        inputs.flags = m_flags;
+        if (!m_index_url.empty()) inputs.flags.index_url = m_index_url;
+        if (!m_target.preset.empty()) {
+            auto preset = tags::find_preset(m_target.preset);
+            if (!preset) return report_error(terminal, preset.error());
+            inputs.preset = *preset;
+        }
+        if (!m_airflow_file.empty()) {
+            inputs.airflow = app::AirflowConstraints::file;
+            inputs.airflow_file = m_airflow_file;
+        } else if (m_no_airflow) {
+            inputs.airflow = app::AirflowConstraints::none;
+        }
+        if (!m_no_cache) inputs.cache_dir = cache::default_cache_dir();
+
+        std::optional<ProgressLine> progress;
+        if (isatty(STDERR_FILENO) != 0 && !terminal.options().quiet && !terminal.json()) {
+            progress.emplace();
+            options.reporter = &*progress;
+        }
+        auto result = app::lock(options);
+        progress.reset();
+        if (!result) return report_error(terminal, result.error());
+
+        // Nothing is written unless everything can be: render both files first.
+        auto pinned = app::pinned_requirements(*result);
+        if (!pinned) return report_error(terminal, pinned.error());
+        if (auto ok = util::write_file_atomic(m_output, app::lock_file_text(*result)); !ok)
+            return report_error(terminal, ok.error());
+        if (!m_pinned.empty()) {
+            if (auto ok = util::write_file_atomic(m_pinned, *pinned); !ok) return report_error(terminal, ok.error());
+        }
+        for (const auto& w : result->inputs.warnings) terminal.warn(w);
+        if (terminal.json()) {
+            terminal.out_json(app::packages_json(*result));
+            return 0;
+        }
+        for (const auto& note : result->notes) terminal.warn(note);
+        std::string text;
+        for (const auto& p : result->packages) {
+            text += fmt::format("{}=={}  {}\n", p.name, p.version, terminal.dim(p.filename));
+        }
+        text += fmt::format("{} packages locked for {} -> {}{}", result->packages.size(), result->target.name(),
+                            m_output, m_pinned.empty() ? "" : ", " + m_pinned);
+        terminal.out(text);
+        if (terminal.options().verbosity > 0)
+            terminal.info(fmt::format("{} HTTP requests to package indexes", result->requests));
+        return 0;
+    }
+};
+
+}  // namespace
+
+auto add_lock_command(CLI::App& parent) -> std::pair<CLI::App*, std::unique_ptr<Command>> {
+    auto command = std::make_unique<LockCommand>();
+    auto* sub = parent.add_subcommand("lock", "Resolve requirements for the MWAA target and write a lock file");
+    auto& c = *command;
+    sub->add_option("-r,--requirement", c.m_requirements, "Requirements file (path or URL; repeatable)")
+        ->required()
+        ->allow_extra_args(false);
+    sub->add_option("-c,--constraint", c.m_constraints, "Constraints file (repeatable)")->allow_extra_args(false);
+    sub->add_option("-o,--output", c.m_output, "Lock file to write (default wheelhouse.lock.json)");
+    sub->add_option("--pinned", c.m_pinned, "Also write a pip-compatible requirements file with --hash lines");
+    c.m_target.add_to(*sub);
+    auto* index = sub->add_option_group("Package index", "Where packages come from, as pip spells it");
+    index->add_option("-i,--index-url", c.m_index_url, "Base URL of the package index (PEP 503)");
+    index->add_option("--extra-index-url", c.m_flags.extra_index_urls, "Another index (repeatable)")
+        ->allow_extra_args(false);
+    index->add_option("-f,--find-links", c.m_flags.find_links, "Folder or page with wheels (repeatable)")
+        ->allow_extra_args(false);
+    index->add_flag("--no-index", c.m_flags.no_index, "Ignore package indexes (use --find-links only)");
+    index->add_option("--trusted-host", c.m_flags.trusted_hosts, "Allow plain http:// for this host (repeatable)")
+        ->allow_extra_args(false);
+    index->add_option("--cert", c.m_cert, "CA bundle for TLS verification");
+    index->add_flag("--pre", c.m_flags.pre, "Include prereleases");
+    index->add_flag("--prefer-binary", c.m_flags.prefer_binary, "Prefer older wheels over newer sdists");
+    index
+        ->add_option("--only-binary", c.m_flags.only_binary,
+                     "Names (or :all:, :none:) that must be wheels; default :all: (MWAA cannot build)")
+        ->allow_extra_args(false);
+    index->add_option("--no-binary", c.m_flags.no_binary, "Names whose wheels are refused")->allow_extra_args(false);
+    sub->add_option("-j,--jobs", c.m_jobs, "Parallel transfers (default 16)")->check(CLI::Range(1, 256));
+    auto* airflow = sub->add_option("--airflow-constraints", c.m_airflow_file,
+                                    "Airflow constraints file to use instead of downloading the target's");
+    auto* no_airflow = sub->add_flag("--no-airflow-constraints", c.m_no_airflow, "Do not apply Airflow's constraints");
+    airflow->excludes(no_airflow);
+    sub->add_flag("--no-cache", c.m_no_cache, "Do not read or write the page cache");
+    sub->footer(
+        "Examples:\n"
+        "  wheelhouse lock -r requirements.txt --target mwaa-2.10.3 --pinned requirements.lock.txt\n"
+        "  wheelhouse lock -r requirements.txt --target mwaa-2.10.3 --airflow-constraints constraints-3.11.txt --json\n"
+        "Environment: PIP_INDEX_URL, PIP_EXTRA_INDEX_URL, PIP_FIND_LINKS, PIP_TRUSTED_HOST, PIP_NO_INDEX,\n"
+        "WHEELHOUSE_CACHE_DIR.");
+    return {sub, std::move(command)};
+}
+
+}  // namespace wheelhouse::cli

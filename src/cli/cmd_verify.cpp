@@ -1,0 +1,89 @@
+// `wheelhouse verify dist/`: proves offline, from the bundle alone, that pip on the MWAA target would install it.
+#include <filesystem>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "commands.hpp"
+#include "target_options.hpp"
+#include "wheelhouse/app/verify.hpp"
+#include "wheelhouse/util/file.hpp"
+
+namespace wheelhouse::cli {
+namespace {
+
+class VerifyCommand final : public Command {
+public:
+    std::string m_dist = "dist";
+    TargetFlags m_target;
+    std::string m_plugins_path = "/usr/local/airflow/plugins";
+    std::string m_wheel_dir;
+
+    auto run(const Terminal& terminal) -> int override {
+        app::VerifyOptions options;
+        options.dist = m_dist;
+        options.plugins_path = m_plugins_path;
+        options.wheel_dir = m_wheel_dir;
+        // Without target flags, the target the bundle was built for (build-report.json) is checked.
+        auto flags = m_target;
+        if (!flags.given()) {
+            if (auto text = util::read_file(options.dist / "build-report.json")) {
+                auto report = nlohmann::json::parse(*text, nullptr, false);
+                if (report.is_object() && report.contains("target") && report["target"].is_object() &&
+                    report["target"].contains("name") && report["target"]["name"].is_string()) {
+                    flags.preset = report["target"]["name"].get<std::string>();
+                }
+            }
+        }
+        auto target = flags.resolve();
+        if (!target) return report_error(terminal, target.error());
+        options.target = *target;
+        if (!flags.preset.empty()) {
+            auto preset = tags::find_preset(flags.preset);
+            if (!preset) return report_error(terminal, preset.error());
+            options.preset = *preset;
+        }
+        auto result = app::verify(options);
+        if (!result) return report_error(terminal, result.error());
+        if (terminal.json()) {
+            terminal.out_json(app::verify_json(*result));
+        } else if (result->ok()) {
+            terminal.out(fmt::format("{} {}: {} wheels; pip on {} installs {} packages offline", terminal.green("ok"),
+                                     m_dist, result->wheels.size(), result->target, result->installs.size()));
+        } else {
+            std::string text;
+            for (const auto& p : result->problems) {
+                std::string where =
+                    p.file.empty() ? "" : (p.line > 0 ? fmt::format("{}:{}: ", p.file, p.line) : p.file + ": ");
+                text += fmt::format("  {} {}{}\n", terminal.red(p.kind), where, p.message);
+            }
+            text += fmt::format("{} {}: {} problem(s); pip on {} would not install this bundle as intended",
+                                terminal.red("FAILED"), m_dist, result->problems.size(), result->target);
+            terminal.out(text);
+        }
+        return result->ok() ? 0 : exit_code_for(ErrorCode::verification);
+    }
+};
+
+}  // namespace
+
+auto add_verify_command(CLI::App& parent) -> std::pair<CLI::App*, std::unique_ptr<Command>> {
+    auto command = std::make_unique<VerifyCommand>();
+    auto* sub = parent.add_subcommand("verify", "Check offline that pip on the target would install a built bundle");
+    auto& c = *command;
+    sub->add_option("dist", c.m_dist, "Folder with plugins.zip and requirements.txt (default dist)");
+    c.m_target.add_to(*sub);
+    sub->add_option("--plugins-path", c.m_plugins_path,
+                    "Where MWAA unzips plugins.zip (default /usr/local/airflow/plugins)");
+    sub->add_option("--wheel-dir", c.m_wheel_dir, "Folder of the wheels inside plugins.zip, if build used one");
+    sub->footer(
+        "Checks: --no-index, --find-links to the plugins folder, a '-c '/'--constraint ' line MWAA recognises (not a\n"
+        "URL), every requirement and constraint satisfiable from the bundled wheels alone (the resolver over the\n"
+        "bundle), every dependency present, every wheel compatible with the target, no sdists, hashes as in\n"
+        "build-report.json. Without --target, the report's target is used.\n"
+        "Example:\n"
+        "  wheelhouse verify dist/ --target mwaa-2.10.3 --json");
+    return {sub, std::move(command)};
+}
+
+}  // namespace wheelhouse::cli

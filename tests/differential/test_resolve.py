@@ -1,0 +1,211 @@
+#!/usr/bin/env python3
+"""Differential test of resolution: `wheelhouse lock` vs pip's resolver on random dependency graphs.
+
+    test_resolve.py --wheelhouse BIN --root REPO --state DIR [--pip-python PY] [--count N] [--seed S] [--jobs J]
+
+Each graph (a few projects; versions with extras, markers, Requires-Python, yanked files, prereleases,
+platform-specific wheels, and specifiers that force backtracking) becomes a static index generated with
+tests/support/make_index.py and served by nginx (scripts/index-server), one folder per graph. Both tools resolve
+the graph's root requirements for CPython 3.11 on manylinux_2_34_x86_64:
+  wheelhouse lock --python-version 3.11 --platform manylinux_2_34_x86_64 (every older level implied)
+  pip install --dry-run --ignore-installed --report - --only-binary=:all: --python-version 3.11
+      --platform manylinux_2_34_x86_64 ... --platform manylinux_2_5_x86_64 --platform manylinux2014_x86_64 ...
+They must agree on success/failure and, where both succeed, on the exact set of name==version.
+
+The reference is pip 24.2 on Python 3.13 (pyenv), whose prerelease and yanked rules are the ones the resolver
+follows (see tests/unit/resolve/packse_test.cpp). pip evaluates dependency markers against the interpreter it runs
+on, not --python-version, so the generated markers only use variables whose value is the same for the target
+and the reference interpreter (sys_platform, platform_machine, os_name, and python_version comparisons that
+3.11 and 3.13 answer alike).
+Seed and count: --seed/--count, or WHEELHOUSE_DIFF_SEED / WHEELHOUSE_DIFF_COUNT.
+"""
+import argparse
+import concurrent.futures
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+# Documented exceptions: graph features where pip and wheelhouse are known to differ on purpose, with the reason.
+# Empty: no generated graph is excused.
+EXCEPTIONS = {}
+
+VERSIONS = ["0.9", "1.0", "1.0.post1", "1.1", "1.5", "2.0", "2.1b1", "3.0rc1", "3.0.dev1"]
+GOOD_TAGS = ["py3-none-any", "cp311-cp311-manylinux_2_17_x86_64", "cp311-abi3-manylinux2014_x86_64",
+             "cp39-abi3-manylinux_2_28_x86_64", "py2.py3-none-any"]
+BAD_TAGS = ["cp312-cp312-manylinux_2_17_x86_64", "cp311-cp311-manylinux_2_35_x86_64",
+            "py3-none-macosx_11_0_arm64", "cp311-cp311-musllinux_1_2_x86_64", "cp311-cp311-win_amd64"]
+# Markers with the same value on the target (3.11, linux x86_64) and on the reference interpreter (3.13, here).
+TRUE_MARKERS = ['sys_platform == "linux"', 'python_version >= "3.8"', 'platform_machine == "x86_64"',
+                'os_name == "posix"']
+FALSE_MARKERS = ['sys_platform == "win32"', 'python_version < "3.10"', 'platform_machine == "aarch64"']
+SPECS = ["", "", "", ">=1.0", "<2", ">=1.1,<3", "==1.0", "!=1.5", "~=1.0", ">0.9", "<=1.1", "==2.*", ">=2.0", "<1.1"]
+
+
+def normalize(name):
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def make_graph(rng, index):
+    n = rng.randint(2, 6)
+    names = [f"g{index}-p{i}" for i in range(n)]
+    packages = []
+    for i, name in enumerate(names):
+        versions = []
+        for v in sorted(rng.sample(VERSIONS, rng.randint(1, 5))):
+            release = {"version": v, "tags": [rng.choice(GOOD_TAGS)]}
+            roll = rng.random()
+            if roll < 0.06:
+                release["tags"] = [rng.choice(BAD_TAGS)]
+            elif roll < 0.16:
+                release["tags"].append(rng.choice(BAD_TAGS))
+            if rng.random() < 0.08:
+                release["requires_python"] = rng.choice([">=3.12", ">=3.8", "<3.11", ">=3.10,<3.12", "!=3.11.*"])
+            if rng.random() < 0.1:
+                release["yanked"] = rng.choice([True, "broken"])
+            deps = []
+            for _ in range(rng.choice([0, 0, 1, 1, 2, 3])):
+                j = rng.randrange(n)
+                if j == i and rng.random() < 0.8:
+                    continue
+                dep = names[j] + rng.choice(SPECS)
+                if rng.random() < 0.2:
+                    dep += "; " + rng.choice(TRUE_MARKERS + FALSE_MARKERS)
+                deps.append(dep)
+            release["requires_dist"] = deps
+            if rng.random() < 0.25:
+                j = rng.randrange(n)
+                extra_dep = names[j] + rng.choice(SPECS)
+                if rng.random() < 0.3:
+                    extra_dep += "; (" + rng.choice(TRUE_MARKERS + FALSE_MARKERS) + ")"
+                release["extras"] = {"x": [extra_dep]}
+            versions.append(release)
+        packages.append({"name": name, "versions": versions})
+    roots = []
+    for name in rng.sample(names, rng.randint(1, min(3, n))):
+        extra = "[x]" if rng.random() < 0.25 else ""
+        roots.append(name + extra + rng.choice(SPECS + [""] * 6))
+    if rng.random() < 0.1:
+        roots.append(rng.choice(names) + "==" + rng.choice(VERSIONS))  # may name a yanked or missing version
+    return {"packages": packages}, roots
+
+
+def pip_platforms():
+    out = [f"manylinux_2_{m}_x86_64" for m in range(34, 4, -1)]
+    return out + ["manylinux2014_x86_64", "manylinux2010_x86_64", "manylinux1_x86_64", "linux_x86_64"]
+
+
+def clean_env():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
+    env["NO_COLOR"] = "1"
+    return env
+
+
+def run_pip(python, index_url, roots, pre):
+    cmd = [python, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--report", "-", "--quiet",
+           "--only-binary=:all:", "--python-version", "3.11", "--index-url", index_url, "--no-cache-dir",
+           "--disable-pip-version-check"]
+    for p in pip_platforms():
+        cmd += ["--platform", p]
+    if pre:
+        cmd.append("--pre")
+    r = subprocess.run(cmd + roots, capture_output=True, text=True, env=clean_env(), timeout=300)
+    if r.returncode != 0:
+        return None, r.stderr.strip().splitlines()[-1:] if r.stderr.strip() else ["exit %d" % r.returncode]
+    report = json.loads(r.stdout)
+    return {normalize(i["metadata"]["name"]): i["metadata"]["version"] for i in report["install"]}, ""
+
+
+def run_wheelhouse(binary, index_url, roots, pre, work):
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "requirements.txt").write_text("".join(r + "\n" for r in roots))
+    cmd = [binary, "lock", "-r", str(work / "requirements.txt"), "-i", index_url, "--trusted-host", "127.0.0.1",
+           "--no-cache", "--python-version", "3.11", "--platform", "manylinux_2_34_x86_64",
+           "-o", str(work / "lock.json"), "--json"]
+    if pre:
+        cmd.append("--pre")
+    r = subprocess.run(cmd, capture_output=True, text=True, env=clean_env(), timeout=120)
+    if r.returncode == 0:
+        return {p["name"]: p["version"] for p in json.loads(r.stdout)["packages"]}, ""
+    if r.returncode != 2:
+        return "crash", f"exit {r.returncode}: {r.stdout[:300]} {r.stderr[:300]}"
+    return None, json.loads(r.stdout)["error"]["message"]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--wheelhouse", required=True)
+    ap.add_argument("--root", required=True)
+    ap.add_argument("--state", required=True)
+    ap.add_argument("--fixtures", default="")
+    ap.add_argument("--pip-python", default="/root/.pyenv/versions/3.13.0/bin/python3")
+    ap.add_argument("--count", type=int, default=int(os.environ.get("WHEELHOUSE_DIFF_COUNT", "200")))
+    ap.add_argument("--seed", type=int, default=int(os.environ.get("WHEELHOUSE_DIFF_SEED", str(random.randrange(1 << 30)))))
+    ap.add_argument("--jobs", type=int, default=3)
+    ap.add_argument("--only", default="", help="comma-separated graph numbers to run (the others are generated, not run)")
+    args = ap.parse_args()
+    print(f"seed {args.seed} ({args.count} graphs); reference: pip 24.2 on {args.pip_python}", flush=True)
+    rng = random.Random(args.seed)
+    root = Path(args.root)
+    sys.path.insert(0, str(root / "tests/support"))
+    import make_index  # noqa: E402
+
+    state = Path(args.state)
+    shutil.rmtree(state, ignore_errors=True)
+    subprocess.run([str(root / "scripts/index-server"), "start", str(state), "0"], check=True,
+                   stdout=subprocess.DEVNULL)
+    try:
+        info = json.loads((state / "servers.json").read_text())
+        base = f"http://127.0.0.1:{info['http_port']}"
+        graphs = []
+        only = {int(x.lstrip("g")) for x in args.only.split(",") if x}
+        import contextlib, io
+        for g in range(args.count):
+            description, roots = make_graph(rng, g)
+            pre = rng.random() < 0.15
+            out = Path(info["tree"]) / "diff" / f"g{g}"
+            desc = state / "graphs" / f"g{g}.json"
+            desc.parent.mkdir(parents=True, exist_ok=True)
+            desc.write_text(json.dumps(description, indent=1))
+            with contextlib.redirect_stdout(io.StringIO()):
+                make_index.main(["make_index.py", str(desc), str(out)])
+            if not only or g in only:
+                graphs.append((g, f"{base}/diff/g{g}/simple", roots, pre))
+
+        started = time.time()
+        ours = {g: run_wheelhouse(args.wheelhouse, url, roots, pre, state / "work" / f"g{g}")
+                for g, url, roots, pre in graphs}
+        ours_time = time.time() - started
+        with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+            theirs = dict(zip([g for g, *_ in graphs],
+                              pool.map(lambda t: run_pip(args.pip_python, t[1], t[2], t[3]), graphs)))
+        disagreements = []
+        solved = 0
+        for g, url, roots, pre in graphs:
+            (mine, why), (ref, ref_why) = ours[g], theirs[g]
+            if mine == "crash":
+                disagreements.append(f"g{g} {roots} pre={pre}: wheelhouse {why}")
+                continue
+            if mine is not None and ref is not None:
+                solved += 1
+            if mine != ref:
+                disagreements.append(f"g{g} {roots} pre={pre} ({state}/graphs/g{g}.json):\n"
+                                     f"    wheelhouse: {mine if mine is not None else 'no solution: ' + why.splitlines()[0]}\n"
+                                     f"    pip:        {ref if ref is not None else 'no solution: ' + ' '.join(ref_why)}")
+        print(f"{len(graphs)} compared ({solved} solved by both, {len(graphs) - solved} failing or disagreeing), "
+              f"{len(disagreements)} disagreements; wheelhouse {ours_time:.1f}s in total, pip "
+              f"{time.time() - started - ours_time:.1f}s with {args.jobs} in parallel")
+        for d in disagreements[:20]:
+            print(d)
+        return 1 if disagreements else 0
+    finally:
+        subprocess.run([str(root / "scripts/index-server"), "stop", str(state)], check=False)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

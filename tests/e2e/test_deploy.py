@@ -1,0 +1,470 @@
+"""`wheelhouse deploy` as a user runs it, against a real S3 server (scripts/s3-server: Ceph RGW or Swift s3api).
+
+Run by CTest with the server fixture of tests/integration (WHEELHOUSE_S3_SERVER names its server.json). The
+server's state is checked with botocore (Debian python3-botocore), an independent client: version ids, SSE
+headers, object bytes, multipart leftovers. Needs /usr/bin/python3 (where Debian's botocore lives).
+"""
+import argparse
+import hashlib
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+import botocore.session
+from botocore.config import Config
+
+ARGS = None
+SERVER = None
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def is_rgw():
+    return SERVER["kind"] == "rgw"
+
+
+_client = []
+
+
+def s3():
+    if _client:
+        return _client[0]
+    session = botocore.session.get_session()
+    _client.append(session.create_client(
+        "s3", endpoint_url=SERVER["endpoint"], region_name=SERVER.get("region", "us-east-1"),
+        aws_access_key_id=SERVER["access_key"], aws_secret_access_key=SERVER["secret_key"],
+        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2})))
+    return _client[0]
+
+
+def clean_env(**extra):
+    """The process environment without any AWS setting of the machine running the tests."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.pop("NO_COLOR", None)
+    env["AWS_CONFIG_FILE"] = "/nonexistent/wheelhouse-test/config"
+    env["AWS_SHARED_CREDENTIALS_FILE"] = "/nonexistent/wheelhouse-test/credentials"
+    env["AWS_EC2_METADATA_DISABLED"] = "true"
+    env.update(extra)
+    return env
+
+
+def server_env(**extra):
+    env = {"AWS_ACCESS_KEY_ID": SERVER["access_key"], "AWS_SECRET_ACCESS_KEY": SERVER["secret_key"],
+           "AWS_ENDPOINT_URL_S3": SERVER["endpoint"], "AWS_REGION": SERVER.get("region", "us-east-1")}
+    env.update(extra)
+    return clean_env(**env)
+
+
+def run(*args, env=None, timeout=600):
+    p = subprocess.run([ARGS.wheelhouse, "deploy", *args], capture_output=True, text=True,
+                       env=server_env() if env is None else env, timeout=timeout)
+    return p.returncode, p.stdout, p.stderr
+
+
+def encryption_flags():
+    # Swift s3api answers 501 to SSE-KMS: there the deploy has to opt out explicitly.
+    return ["--kms-key-id", SERVER["kms_key_id"]] if is_rgw() else ["--no-encryption"]
+
+
+_counter = [0]
+
+
+def unique_bucket(stem):
+    _counter[0] += 1
+    return "%s-%d-%d-%04x" % (stem, os.getpid(), _counter[0], random.randrange(1 << 16))
+
+
+def make_bucket(stem, versioning=True, block=None):
+    c = s3()
+    name = unique_bucket(stem)
+    c.create_bucket(Bucket=name)
+    if versioning:
+        c.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    if block is not None and is_rgw():  # Swift s3api has no public access block
+        c.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=block)
+    return name
+
+
+# RGW 16.2: BlockPublicAcls=true makes even the owner's PutObject fail (see scripts/s3-server), so the buckets
+# the tests write to carry the other three, and the preflight must then insist on --force.
+THREE_BLOCKED = {"BlockPublicAcls": False, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
+                 "RestrictPublicBuckets": True}
+ALL_BLOCKED = {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
+               "RestrictPublicBuckets": True}
+
+
+def write(path, data):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(data if isinstance(data, bytes) else data.encode())
+
+
+def make_dist(root, plugins=b"PK\x05\x06" + b"\0" * 18, requirements="--no-index\nfoo==1.0\n"):
+    dist = os.path.join(root, "dist")
+    write(os.path.join(dist, "plugins.zip"), plugins)
+    write(os.path.join(dist, "requirements.txt"), requirements)
+    write(os.path.join(dist, "constraints.txt"), "foo==1.0\n")
+    write(os.path.join(dist, "build-report.json"), "{}\n")
+    return dist
+
+
+def all_keys(bucket):
+    out = s3().list_objects_v2(Bucket=bucket)
+    return sorted(o["Key"] for o in out.get("Contents", []))
+
+
+def version_count(bucket):
+    out = s3().list_object_versions(Bucket=bucket)
+    return len(out.get("Versions", [])) + len(out.get("DeleteMarkers", []))
+
+
+def sha256(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+class Deploy(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="wh-deploy-e2e-")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def deploy_json(self, *args, env=None):
+        code, out, err = run(*args, "--json", env=env)
+        self.assertEqual(code, 0, "stdout:\n%s\nstderr:\n%s" % (out, err))
+        return json.loads(out), err
+
+    def assert_no_secret(self, *texts):
+        for secret in (SERVER["secret_key"],):
+            for t in texts:
+                self.assertNotIn(secret, t)
+
+    def test_round_trip_uploads_only_the_artifacts_with_sse_and_the_printed_version_ids_are_the_servers(self):
+        bucket = make_bucket("roundtrip", block=THREE_BLOCKED)
+        plugins = os.urandom(200_000)
+        requirements = "--find-links /usr/local/airflow/plugins\n--no-index\nfoo==1.0\n"
+        dist = make_dist(self.tmp, plugins, requirements)
+        if is_rgw():
+            # Public access only partly blocked: the preflight refuses without --force, and writes nothing.
+            code, out, err = run(dist, "--bucket", bucket, *encryption_flags())
+            self.assertEqual(code, 5, err)
+            self.assertIn("BlockPublicAcls", err)
+            self.assertIn("--force", err)
+            self.assertEqual(all_keys(bucket), [])
+        doc, err = self.deploy_json(dist, "--bucket", bucket, "--force", *encryption_flags(),
+                                    "--environment-name", "my-env")
+        self.assertEqual(doc["bucket"], bucket)
+        self.assertEqual(sorted(doc["uploaded"]), ["plugins.zip", "requirements.txt"])
+        self.assertEqual(doc["skipped"], [])
+        self.assertEqual(doc["deleted"], [])
+        # constraints.txt travels inside plugins.zip; build-report.json is local.
+        self.assertEqual(all_keys(bucket), ["plugins.zip", "requirements.txt"])
+        c = s3()
+        for key, body, name in (("plugins.zip", plugins, "plugins"), ("requirements.txt", requirements.encode(),
+                                                                      "requirements")):
+            head = c.head_object(Bucket=bucket, Key=key)
+            self.assertEqual(doc["version_ids"][name], head["VersionId"], key)
+            self.assertEqual(head["Metadata"].get("sha256"), sha256(body), key)
+            got = c.get_object(Bucket=bucket, Key=key, VersionId=doc["version_ids"][name])["Body"].read()
+            self.assertEqual(got, body, key)
+            if is_rgw():
+                self.assertEqual(head.get("ServerSideEncryption"), "aws:kms", key)
+                self.assertEqual(head.get("SSEKMSKeyId"), SERVER["kms_key_id"], key)
+                self.assertEqual(doc["objects"][name]["sse"], "aws:kms")
+        argv = doc["update_environment"]
+        self.assertEqual(argv[:5], ["aws", "mwaa", "update-environment", "--name", "my-env"])
+        self.assertEqual(argv[argv.index("--plugins-s3-object-version") + 1], doc["version_ids"]["plugins"])
+        self.assertEqual(argv[argv.index("--requirements-s3-object-version") + 1], doc["version_ids"]["requirements"])
+        self.assertEqual(argv[argv.index("--plugins-s3-path") + 1], "plugins.zip")
+        self.assert_no_secret(json.dumps(doc), err)
+
+        # The human output prints the same ids and the command.
+        code, out, err = run(dist, "--bucket", bucket, "--force", *encryption_flags(), "--environment-name", "my-env")
+        self.assertEqual(code, 0, err)
+        self.assertIn("--plugins-s3-object-version %s" % doc["version_ids"]["plugins"], out)
+        self.assertIn("--requirements-s3-object-version %s" % doc["version_ids"]["requirements"], out)
+        self.assert_no_secret(out, err)
+
+    def test_second_deploy_uploads_nothing_and_keeps_the_version_ids_then_a_change_uploads_only_that_file(self):
+        bucket = make_bucket("skip", block=THREE_BLOCKED)
+        dist = make_dist(self.tmp, os.urandom(50_000))
+        first, _ = self.deploy_json(dist, "--bucket", bucket, "--prefix", "env1", "--force", *encryption_flags())
+        self.assertEqual(sorted(first["uploaded"]), ["env1/plugins.zip", "env1/requirements.txt"])
+        versions = version_count(bucket)
+        second, _ = self.deploy_json(dist, "--bucket", bucket, "--prefix", "env1/", "--force", *encryption_flags())
+        self.assertEqual(second["uploaded"], [])
+        self.assertEqual(sorted(second["skipped"]), ["env1/plugins.zip", "env1/requirements.txt"])
+        self.assertEqual(second["version_ids"], first["version_ids"])
+        self.assertEqual(version_count(bucket), versions)
+        argv = second["update_environment"]
+        self.assertEqual(argv[argv.index("--plugins-s3-path") + 1], "env1/plugins.zip")
+
+        write(os.path.join(dist, "requirements.txt"), "--no-index\nfoo==2.0\n")
+        third, _ = self.deploy_json(dist, "--bucket", bucket, "--prefix", "env1", "--force", *encryption_flags())
+        self.assertEqual(third["uploaded"], ["env1/requirements.txt"])
+        self.assertEqual(third["skipped"], ["env1/plugins.zip"])
+        self.assertEqual(third["version_ids"]["plugins"], first["version_ids"]["plugins"])
+        self.assertNotEqual(third["version_ids"]["requirements"], first["version_ids"]["requirements"])
+        head = s3().head_object(Bucket=bucket, Key="env1/requirements.txt")
+        self.assertEqual(head["VersionId"], third["version_ids"]["requirements"])
+
+    def test_dags_sync_uploads_new_and_changed_and_delete_removes_what_is_gone(self):
+        bucket = make_bucket("dags", block=THREE_BLOCKED)
+        dist = make_dist(self.tmp)
+        dags = os.path.join(self.tmp, "dags")
+        write(os.path.join(dags, "a.py"), "a = 1\n")
+        write(os.path.join(dags, "sub", "b.py"), "b = 1\n")
+        write(os.path.join(dags, "sub", "c d+é.py"), "odd name\n")
+        write(os.path.join(dags, "__pycache__", "a.cpython-311.pyc"), b"\0\0")
+        common = ["--bucket", bucket, "--force", *encryption_flags(), "--dags", dags]
+        first, _ = self.deploy_json(dist, *common)
+        self.assertEqual(sorted(first["uploaded"]),
+                         ["dags/a.py", "dags/sub/b.py", "dags/sub/c d+é.py", "plugins.zip", "requirements.txt"])
+        argv = first["update_environment"]
+        self.assertEqual(argv[argv.index("--dag-s3-path") + 1], "dags")
+
+        write(os.path.join(dags, "a.py"), "a = 2\n")  # same size, other content
+        os.remove(os.path.join(dags, "sub", "b.py"))
+        write(os.path.join(dags, "new.py"), "new\n")
+        # Without --delete the object of a removed file stays.
+        kept, _ = self.deploy_json(dist, *common)
+        self.assertEqual(sorted(kept["uploaded"]), ["dags/a.py", "dags/new.py"])
+        self.assertEqual(kept["deleted"], [])
+        self.assertIn("dags/sub/b.py", all_keys(bucket))
+        self.assertEqual(s3().get_object(Bucket=bucket, Key="dags/a.py")["Body"].read(), b"a = 2\n")
+
+        synced, _ = self.deploy_json(dist, *common, "--delete")
+        self.assertEqual(synced["uploaded"], [])
+        self.assertEqual(synced["deleted"], ["dags/sub/b.py"])
+        self.assertEqual(all_keys(bucket), ["dags/a.py", "dags/new.py", "dags/sub/c d+é.py", "plugins.zip",
+                                            "requirements.txt"])
+
+    def test_dry_run_shows_the_plan_and_writes_nothing(self):
+        bucket = make_bucket("dryrun", block=THREE_BLOCKED)
+        dist = make_dist(self.tmp)
+        dags = os.path.join(self.tmp, "dags")
+        write(os.path.join(dags, "a.py"), "a\n")
+        doc, _ = self.deploy_json(dist, "--bucket", bucket, "--force", *encryption_flags(), "--dags", dags,
+                                  "--dry-run")
+        self.assertTrue(doc["dry_run"])
+        self.assertEqual(doc["uploaded"], [])
+        self.assertEqual(sorted(e["key"] for e in doc["plan"]["upload"]),
+                         ["dags/a.py", "plugins.zip", "requirements.txt"])
+        self.assertEqual(version_count(bucket), 0)
+        self.assertEqual(s3().list_multipart_uploads(Bucket=bucket).get("Uploads", []), [])
+
+        # After a real deploy, a dry run with a change and a deletion pending still writes nothing.
+        self.deploy_json(dist, "--bucket", bucket, "--force", *encryption_flags(), "--dags", dags)
+        before = version_count(bucket)
+        os.remove(os.path.join(dags, "a.py"))
+        write(os.path.join(dist, "requirements.txt"), "changed\n")
+        code, out, err = run(dist, "--bucket", bucket, "--force", *encryption_flags(), "--dags", dags, "--delete",
+                             "--dry-run")
+        self.assertEqual(code, 0, err)
+        self.assertIn("dry run", out)
+        self.assertIn("upload  requirements.txt", err)
+        self.assertIn("delete  dags/a.py", err)
+        self.assertEqual(version_count(bucket), before)
+        self.assertIn("dags/a.py", all_keys(bucket))
+
+    def test_wrong_secret_exits_5_with_the_servers_error_and_never_prints_a_secret(self):
+        bucket = make_bucket("secret", block=THREE_BLOCKED)
+        dist = make_dist(self.tmp)
+        wrong = "WRONGsecret" + SERVER["secret_key"][::-1]
+        for token in (None, "FwoGZXIvYXdzEXAMPLESESSIONTOKENwheelhouse0123456789"):
+            extra = {"AWS_SECRET_ACCESS_KEY": wrong}
+            if token:
+                extra["AWS_SESSION_TOKEN"] = token
+            env = server_env(**extra)
+            for json_flag in ([], ["--json"]):
+                code, out, err = run(dist, "--bucket", bucket, "--force", *encryption_flags(), "-v", *json_flag,
+                                     env=env)
+                self.assertEqual(code, 5, out + err)
+                # The server's error code and its request id are shown.
+                self.assertRegex(err, r"SignatureDoesNotMatch|InvalidAccessKeyId|AccessDenied|InvalidToken")
+                self.assertRegex(err, r"request id \S+")
+                for secret in (wrong, SERVER["secret_key"], token):
+                    if secret:
+                        self.assertNotIn(secret, out)
+                        self.assertNotIn(secret, err)
+                if json_flag:
+                    self.assertEqual(json.loads(out)["error"]["exit_code"], 5)
+        self.assertEqual(all_keys(bucket), [])
+
+    def test_versioning_disabled_fails_the_preflight_even_with_force(self):
+        dist = make_dist(self.tmp)
+        never = make_bucket("unversioned", versioning=False, block=THREE_BLOCKED)
+        suspended = make_bucket("suspended", block=THREE_BLOCKED)
+        s3().put_bucket_versioning(Bucket=suspended, VersioningConfiguration={"Status": "Suspended"})
+        for bucket, word in ((never, "not enabled"), (suspended, "Suspended")):
+            code, out, err = run(dist, "--bucket", bucket, "--force", *encryption_flags())
+            self.assertEqual(code, 5, err)
+            self.assertIn("versioning is %s" % word, err)
+            self.assertIn("MWAA needs object version ids", err)
+            self.assertEqual(all_keys(bucket), [])
+
+    def test_missing_bucket_is_an_aws_error_with_the_server_code(self):
+        dist = make_dist(self.tmp)
+        code, _, err = run(dist, "--bucket", unique_bucket("absent"), "--force", *encryption_flags())
+        self.assertEqual(code, 5, err)
+        self.assertIn("NoSuchBucket", err)
+
+    def test_missing_dist_file_is_an_input_error(self):
+        os.makedirs(os.path.join(self.tmp, "empty"))
+        code, _, err = run(os.path.join(self.tmp, "empty"), "--bucket", "whatever", *encryption_flags())
+        self.assertEqual(code, 1, err)
+        self.assertIn("plugins.zip", err)
+
+    def test_public_access_fully_blocked_passes_the_check_in_a_dry_run(self):
+        if not is_rgw():
+            self.skipTest("Swift s3api has no public access block (the check reports 'not supported')")
+        bucket = make_bucket("blocked", block=ALL_BLOCKED)
+        dist = make_dist(self.tmp)
+        doc, _ = self.deploy_json(dist, "--bucket", bucket, *encryption_flags(), "--dry-run")
+        checks = {c["name"]: c["status"] for c in doc["checks"]}
+        self.assertEqual(checks["public_access_block"], "passed")
+        self.assertEqual(checks["versioning"], "passed")
+        # RGW answers GetBucketEncryption with a listing: reported, never mistaken for "configured".
+        self.assertEqual(checks["encryption"], "warning")
+
+    def test_sixty_megabyte_plugins_zip_goes_multipart_and_leaves_no_upload_behind(self):
+        bucket = make_bucket("multipart", block=THREE_BLOCKED)
+        plugins = os.urandom(60 * 1024 * 1024)
+        dist = make_dist(self.tmp, plugins)
+        doc, _ = self.deploy_json(dist, "--bucket", bucket, "--force", *encryption_flags(), "--jobs", "4")
+        self.assertGreater(doc["objects"]["plugins"]["parts"], 1)
+        c = s3()
+        head = c.head_object(Bucket=bucket, Key="plugins.zip")
+        self.assertEqual(head["ContentLength"], len(plugins))
+        self.assertEqual(head["VersionId"], doc["version_ids"]["plugins"])
+        self.assertEqual(head["Metadata"].get("sha256"), sha256(plugins))
+        if is_rgw():
+            self.assertEqual(head.get("ServerSideEncryption"), "aws:kms")
+        got = c.get_object(Bucket=bucket, Key="plugins.zip")["Body"].read()
+        self.assertEqual(sha256(got), sha256(plugins))
+        self.assertEqual(c.list_multipart_uploads(Bucket=bucket).get("Uploads", []), [])
+
+    def test_interrupt_during_a_multipart_upload_aborts_it_and_exits_130(self):
+        bucket = make_bucket("interrupt", block=THREE_BLOCKED)
+        dist = make_dist(self.tmp, os.urandom(80 * 1024 * 1024))
+        # A private fault proxy slows every request down so that the signal lands between part waves.
+        port = free_port()
+        upstream = SERVER["endpoint"].split("//", 1)[1]
+        proxy = subprocess.Popen([sys.executable, os.path.join(ARGS.support, "fault_proxy.py"), "--listen",
+                                  "127.0.0.1:%d" % port, "--upstream", upstream, "--fault", "latency=700"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_port(port)
+            env = server_env(AWS_ENDPOINT_URL_S3="http://127.0.0.1:%d" % port)
+            p = subprocess.Popen([ARGS.wheelhouse, "deploy", dist, "--bucket", bucket, "--force",
+                                  *encryption_flags(), "--jobs", "1"], env=env, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True)
+            # Wait until the multipart upload exists on the server, then interrupt.
+            c = s3()
+            deadline = time.time() + 60
+            while time.time() < deadline and not c.list_multipart_uploads(Bucket=bucket).get("Uploads"):
+                time.sleep(0.1)
+            self.assertTrue(c.list_multipart_uploads(Bucket=bucket).get("Uploads"), "no multipart upload started")
+            p.send_signal(signal.SIGINT)
+            out, err = p.communicate(timeout=120)
+            self.assertEqual(p.returncode, 130, out + err)
+            self.assertIn("interrupted", err)
+            self.assertEqual(c.list_multipart_uploads(Bucket=bucket).get("Uploads", []), [])
+            self.assertNotIn("plugins.zip", all_keys(bucket))
+        finally:
+            proxy.terminate()
+            proxy.wait(timeout=10)
+
+    def test_credentials_from_a_profile_in_the_shared_files(self):
+        bucket = make_bucket("profile", block=THREE_BLOCKED)
+        dist = make_dist(self.tmp)
+        config = os.path.join(self.tmp, "aws", "config")
+        credentials = os.path.join(self.tmp, "aws", "credentials")
+        write(config, "[default]\nregion = eu-west-3\n\n[profile deployer]\nregion = %s\nendpoint_url = %s\n"
+              % (SERVER.get("region", "us-east-1"), SERVER["endpoint"]))
+        write(credentials, "[default]\naws_access_key_id = AKIADEFAULTWRONG\naws_secret_access_key = nope\n\n"
+              "[deployer]\naws_access_key_id = %s\naws_secret_access_key = %s\n"
+              % (SERVER["access_key"], SERVER["secret_key"]))
+        files = {"AWS_CONFIG_FILE": config, "AWS_SHARED_CREDENTIALS_FILE": credentials}
+        # --profile, with the endpoint from the profile itself.
+        doc, err = self.deploy_json(dist, "--bucket", bucket, "--force", *encryption_flags(), "--profile",
+                                    "deployer", "-v", env=clean_env(**files))
+        self.assertEqual(sorted(doc["uploaded"]), ["plugins.zip", "requirements.txt"])
+        self.assertIn("credentials from", err)
+        self.assert_no_secret(json.dumps(doc), err)
+        # AWS_PROFILE and --endpoint-url.
+        doc, _ = self.deploy_json(dist, "--bucket", bucket, "--force", *encryption_flags(), "--endpoint-url",
+                                  SERVER["endpoint"], env=clean_env(AWS_PROFILE="deployer", **files))
+        self.assertEqual(doc["uploaded"], [])
+        # The default profile's wrong key is an S3 error; a profile that does not exist is refused.
+        code, _, err = run(dist, "--bucket", bucket, "--force", *encryption_flags(), "--endpoint-url",
+                           SERVER["endpoint"], "--region", "us-east-1", env=clean_env(**files))
+        self.assertEqual(code, 5, err)
+        self.assertRegex(err, r"InvalidAccessKeyId|SignatureDoesNotMatch")
+        self.assertIn("AKIADEFAULTWRONG", err)  # the key id names the key; it is not a secret
+        self.assertNotIn(SERVER["secret_key"], err)
+        code, _, err = run(dist, "--bucket", bucket, "--profile", "nosuch", env=clean_env(**files))
+        self.assertNotEqual(code, 0)
+        self.assertIn("nosuch", err)
+
+    def test_no_encryption_must_be_explicit_and_uploads_without_sse(self):
+        bucket = make_bucket("plain", block=THREE_BLOCKED)
+        dist = make_dist(self.tmp)
+        doc, err = self.deploy_json(dist, "--bucket", bucket, "--force", "--no-encryption")
+        self.assertIn("--no-encryption", err)
+        head = s3().head_object(Bucket=bucket, Key="plugins.zip")
+        self.assertIsNone(head.get("ServerSideEncryption"))
+        if is_rgw():
+            # Without --kms-key-id and without --no-encryption the upload asks for SSE-KMS with the bucket's
+            # default key; RGW's testing backend has no default key, so it must fail, never fall back to plain.
+            write(os.path.join(dist, "requirements.txt"), "changed\n")
+            code, out, err = run(dist, "--bucket", bucket, "--force")
+            self.assertEqual(code, 5, out + err)
+            head = s3().head_object(Bucket=bucket, Key="requirements.txt")
+            self.assertEqual(head["VersionId"], doc["version_ids"]["requirements"])
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_port(port):
+    end = time.time() + 10
+    while time.time() < end:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("fault proxy did not start")
+
+
+def main():
+    global ARGS, SERVER
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--wheelhouse", required=True)
+    parser.add_argument("--fixtures", required=True)
+    parser.add_argument("--support", default=os.path.join(HERE, "..", "support"))
+    ARGS, rest = parser.parse_known_args()
+    path = os.environ.get("WHEELHOUSE_S3_SERVER")
+    if not path or not os.path.exists(path):
+        sys.exit("WHEELHOUSE_S3_SERVER must name the server.json written by scripts/s3-server (ctest starts it)")
+    with open(path) as f:
+        SERVER = json.load(f)
+    print("deploy e2e against %s at %s" % (SERVER["kind"], SERVER["endpoint"]), flush=True)
+    unittest.main(argv=[sys.argv[0], "-v", *rest])
+
+
+if __name__ == "__main__":
+    main()
