@@ -158,6 +158,9 @@ private:
     auto pick(const State& state) -> int;
     auto solve(State& state, int level) -> std::optional<Failure>;
     auto parent_levels(const State& state, int node) const -> std::set<int>;
+    auto pin_satisfies(const State& state, int node) const -> bool;
+    auto refresh_open(State& state, int node) const -> void;
+    auto connected(const State& state) const -> std::set<int>;
     auto satisfies(const Need& need, const VersionInfo& version) const -> bool;
 
     // ---- explanations ------------------------------------------------------------------------
@@ -460,13 +463,13 @@ auto Resolver::matches(int node_id, const std::vector<int>& needs) -> std::vecto
     if (!load_project(node.project)) return {};
     const Project& project = m_projects[node.project];
     std::vector<const SpecifierSet*> specs;
-    std::optional<Version> exact;
+    std::vector<Version> exact;  // a stale extras pin may leave two different ones: then nothing matches
     bool allow_pre = m_request.options.pre;
     bool pinned = false;
     bool any_spec = false;
     for (int n : needs) {
         const Need& need = m_needs[static_cast<std::size_t>(n)];
-        if (need.exact) exact = need.exact;
+        if (need.exact) exact.push_back(*need.exact);
         specs.push_back(&need.spec);
         allow_pre = allow_pre || need.mentions_pre;
         pinned = pinned || need.pinned_op;
@@ -484,12 +487,12 @@ auto Resolver::matches(int node_id, const std::vector<int>& needs) -> std::vecto
         }
     }
     auto admitted = [&](const VersionInfo& v) {
-        if (exact && !(*exact == v.version)) return false;
+        if (!std::all_of(exact.begin(), exact.end(), [&](const Version& e) { return e == v.version; })) return false;
         return std::all_of(specs.begin(), specs.end(),
                            [&](const SpecifierSet* s) { return s->contains(v.version, true); });
     };
     std::vector<std::size_t> out;
-    if (exact) {
+    if (!exact.empty()) {
         // An explicit candidate (the base of an extras node) bypasses the prerelease and yanked rules.
         for (std::size_t i = 0; i < project.versions.size(); ++i) {
             if (admitted(project.versions[i])) out.push_back(i);
@@ -530,6 +533,49 @@ auto Resolver::parent_levels(const State& state, int node) const -> std::set<int
         if (need.parent < 0) continue;
         auto level = state.level_of.find(need.parent);
         if (level != state.level_of.end()) out.insert(level->second);
+    }
+    return out;
+}
+
+auto Resolver::pin_satisfies(const State& state, int node) const -> bool {
+    auto pin = state.pins.find(node);
+    if (pin == state.pins.end()) return false;
+    const auto& version = m_projects[m_nodes[static_cast<std::size_t>(node)].project].versions[pin->second];
+    auto it = state.criteria.find(node);
+    if (it == state.criteria.end()) return true;
+    return std::all_of(it->second.begin(), it->second.end(),
+                       [&](int n) { return satisfies(m_needs[static_cast<std::size_t>(n)], version); });
+}
+
+// Open: required and not pinned, or pinned to a version some requirement excludes.
+auto Resolver::refresh_open(State& state, int node) const -> void {
+    if (state.criteria.count(node) != 0 && !pin_satisfies(state, node)) {
+        state.open.insert(node);
+    } else {
+        state.open.erase(node);
+    }
+}
+
+// The nodes a top-level requirement reaches through current pins. A re-pinned node's old
+// requirements stay (they still constrain, as in pip), but what only they brought in is not
+// part of the result.
+auto Resolver::connected(const State& state) const -> std::set<int> {
+    std::set<int> out;
+    for (bool grew = true; grew;) {
+        grew = false;
+        for (const auto& [node, needs] : state.criteria) {
+            if (out.count(node) != 0 || state.pins.count(node) == 0) continue;
+            bool live = std::any_of(needs.begin(), needs.end(), [&](int n) {
+                const Need& need = m_needs[static_cast<std::size_t>(n)];
+                if (need.parent < 0) return true;
+                auto pin = state.pins.find(need.parent);
+                return out.count(need.parent) != 0 && pin != state.pins.end() && pin->second == need.parent_version;
+            });
+            if (live) {
+                out.insert(node);
+                grew = true;
+            }
+        }
     }
     return out;
 }
@@ -581,6 +627,13 @@ auto Resolver::solve(State& state, int level) -> std::optional<Failure> {
     auto candidates = matches(node, needs);
     if (m_abort) return Failure{};
     std::set<int> conflict = parent_levels(state, node);
+    // A pinned node is open again when a later requirement excludes its pin (see the loop below);
+    // it is re-pinned in place, the old pin coming back on undo.
+    std::optional<std::pair<std::size_t, int>> old_pin;
+    if (auto pin = state.pins.find(node); pin != state.pins.end()) {
+        old_pin = std::make_pair(pin->second, state.level_of.at(node));
+        conflict.insert(old_pin->second);
+    }
     if (candidates.empty()) {
         m_failed_projects.insert(m_nodes[static_cast<std::size_t>(node)].project);
         return Failure{conflict, explain_no_match(state, node, needs)};
@@ -627,12 +680,15 @@ auto Resolver::solve(State& state, int level) -> std::optional<Failure> {
                     next.depth.erase(it->first);
                 }
             }
-            next.pins.erase(node);
-            next.level_of.erase(node);
-            next.open.insert(node);
-            for (int n : pushed) {
-                if (next.criteria.count(n) == 0) next.open.erase(n);
+            if (old_pin) {
+                next.pins[node] = old_pin->first;
+                next.level_of[node] = old_pin->second;
+            } else {
+                next.pins.erase(node);
+                next.level_of.erase(node);
             }
+            refresh_open(next, node);
+            for (int n : pushed) refresh_open(next, n);
         };
 
         std::vector<std::string> names;
@@ -650,24 +706,7 @@ auto Resolver::solve(State& state, int level) -> std::optional<Failure> {
         std::set<int> touched;
         for (int n : *deps) {
             const Need& need = m_needs[static_cast<std::size_t>(n)];
-            auto pin = next.pins.find(need.node);
-            if (pin != next.pins.end()) {
-                const auto& pinned_project = m_projects[m_nodes[static_cast<std::size_t>(need.node)].project];
-                if (!satisfies(need, pinned_project.versions[pin->second])) {
-                    conflict.insert(next.level_of[need.node]);
-                    m_backtrack_causes = {node, need.node};
-                    std::string who;
-                    for (int m : next.criteria.at(need.node)) {
-                        if (!who.empty()) who += "; ";
-                        who += describe_need(m_needs[static_cast<std::size_t>(m)]);
-                    }
-                    reason = std::vector<std::string>{fmt::format("depends on {}, but {} was chosen earlier, for {}",
-                                                                  need.text, node_label(need.node, pin->second), who)};
-                    break;
-                }
-            }
             next.criteria[need.node].push_back(n);
-            if (next.pins.count(need.node) == 0) next.open.insert(need.node);
             pushed.push_back(need.node);
             touched.insert(need.node);
             auto d = next.depth.find(need.node);
@@ -679,9 +718,11 @@ auto Resolver::solve(State& state, int level) -> std::optional<Failure> {
                 d->second = parent_depth + 1;
             }
         }
+        // pip (resolvelib 1.0) recomputes the matches of every project a new requirement names,
+        // pinned or not: none left is a conflict. A pin that the new requirement excludes is not a
+        // conflict: the project is pinned again later, keeping the requirements of the old pin.
         if (!reason) {
             for (int target : touched) {
-                if (next.pins.count(target) != 0) continue;
                 auto found = matches(target, next.criteria[target]);
                 if (m_abort) return Failure{};
                 if (found.empty()) {
@@ -694,6 +735,7 @@ auto Resolver::solve(State& state, int level) -> std::optional<Failure> {
                 }
             }
         }
+        for (int target : touched) refresh_open(next, target);
         if (reason) {
             undo();
             tried.push_back({version_text, std::move(*reason)});
@@ -863,7 +905,9 @@ auto Resolver::build_resolution(const State& state) -> Resolution {
     m_solution_chain_state = &state;
     Resolution resolution;
     std::map<std::string, ResolvedPackage> packages;
+    const auto live = connected(state);
     for (const auto& [node_id, version] : state.pins) {
+        if (live.count(node_id) == 0) continue;
         const Node& node = m_nodes[static_cast<std::size_t>(node_id)];
         const Project& project = m_projects[node.project];
         const VersionInfo& info = project.versions[version];
@@ -885,6 +929,8 @@ auto Resolver::build_resolution(const State& state) -> Resolution {
         for (int id : state.criteria.at(node_id)) {
             const Need& need = m_needs[static_cast<std::size_t>(id)];
             if (need.exact) continue;  // the extras node's own link to its base
+            if (need.parent >= 0 && (live.count(need.parent) == 0 || state.pins.at(need.parent) != need.parent_version))
+                continue;  // from a pin that was replaced
             RequiredBy by;
             by.requirement = need.text;
             if (need.parent < 0) {

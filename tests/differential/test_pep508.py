@@ -188,6 +188,8 @@ def divergent_atom(atom: tuple, env: dict[str, str], extras: list[str]) -> str |
     if atom[0] == "valval":
         return None  # both releases look the right-hand text up as a variable name
     _, key, op, value, flipped = atom
+    if key == "python_full_version" and env[key].endswith("+"):
+        return "untagged-python"  # also for in / not in: 26 compares against the repaired "+local" text
     if op in ("in", "not in"):
         return None
     if key == "extra":

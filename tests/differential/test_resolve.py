@@ -23,6 +23,7 @@ import argparse
 import concurrent.futures
 import json
 import os
+import queue
 import random
 import re
 import shutil
@@ -31,9 +32,21 @@ import sys
 import time
 from pathlib import Path
 
-# Documented exceptions: graph features where pip and wheelhouse are known to differ on purpose, with the reason.
-# Empty: no generated graph is excused.
-EXCEPTIONS = {}
+# Documented exceptions: where pip and wheelhouse are known to differ on purpose. Each has a predicate
+# (description, roots, pre, wheelhouse's set, pip's set or None) that must hold for the difference to be excused,
+# and the reason.
+def _pip_missed_a_solution(description, roots, pre, mine, ref):
+    return ref is None and isinstance(mine, dict) and verify_solution(description, roots, pre, mine) == ""
+
+
+EXCEPTIONS = {
+    "pip-backjump-unsound": (
+        _pip_missed_a_solution,
+        "pip 24.2 vendors resolvelib 1.0.1, whose backjumping can skip the decision that would resolve a conflict "
+        "and report ResolutionImpossible although a solution exists (sarugaku/resolvelib#134, fixed by #155 in "
+        "resolvelib 1.1). Excused only when pip fails and wheelhouse's set passes verify_solution: every "
+        "requirement of the closure satisfied, files installable, prerelease and yanked rules as pip applies them."),
+}
 
 VERSIONS = ["0.9", "1.0", "1.0.post1", "1.1", "1.5", "2.0", "2.1b1", "3.0rc1", "3.0.dev1"]
 GOOD_TAGS = ["py3-none-any", "cp311-cp311-manylinux_2_17_x86_64", "cp311-abi3-manylinux2014_x86_64",
@@ -95,6 +108,56 @@ def make_graph(rng, index):
     return {"packages": packages}, roots
 
 
+def verify_solution(description, roots, pre, chosen):
+    """Checks a {name: version} set independently of both resolvers; returns "" when it is a valid install."""
+    from pip._vendor.packaging.requirements import Requirement
+    from pip._vendor.packaging.specifiers import SpecifierSet
+    from pip._vendor.packaging.version import Version
+
+    releases = {normalize(p["name"]): {Version(v["version"]): v for v in p["versions"]}
+                for p in description["packages"]}
+
+    def usable(release):
+        rp = release.get("requires_python")
+        return (any(t in GOOD_TAGS for t in release["tags"])
+                and (rp is None or SpecifierSet(rp).contains("3.11", prereleases=True)))
+
+    specs = {}
+    seen = set()
+    todo = [(Requirement(r), None) for r in roots]
+    while todo:
+        req, extra = todo.pop()
+        if req.marker is not None and not req.marker.evaluate({"extra": extra or ""}):
+            continue
+        name = normalize(req.name)
+        if name not in chosen:
+            return f"{req} is not satisfied: {name} not in the set"
+        version = Version(chosen[name])
+        if not req.specifier.contains(version, prereleases=True):
+            return f"{req} is not satisfied by {name} {version}"
+        specs.setdefault(name, []).append(req.specifier)
+        release = releases.get(name, {}).get(version)
+        if release is None or not usable(release):
+            return f"{name} {version} has no installable file"
+        for e in [None] + sorted(e for e in req.extras if e in release.get("extras", {})):
+            if (name, str(version), e) in seen:
+                continue
+            seen.add((name, str(version), e))
+            deps = release["requires_dist"] if e is None else release["extras"][e]
+            todo += [(Requirement(d), e) for d in deps]
+    if set(specs) != set(chosen):
+        return f"not required: {sorted(set(chosen) - set(specs))}"
+    for name, version in chosen.items():
+        merged = SpecifierSet(",".join(str(s) for s in specs[name] if str(s)))
+        candidates = [v for v, r in releases[name].items() if usable(r)]
+        allowed = set(merged.filter(candidates, prereleases=True if pre else None))
+        if Version(version) not in allowed:
+            return f"{name} {version} is a prerelease that pip would not consider"
+        if releases[name][Version(version)].get("yanked") and not any(s.operator == "==" for s in merged):
+            return f"{name} {version} is yanked and not pinned"
+    return ""
+
+
 def pip_platforms():
     out = [f"manylinux_2_{m}_x86_64" for m in range(34, 4, -1)]
     return out + ["manylinux2014_x86_64", "manylinux2010_x86_64", "manylinux1_x86_64", "linux_x86_64"]
@@ -106,19 +169,60 @@ def clean_env():
     return env
 
 
-def run_pip(python, index_url, roots, pre):
-    cmd = [python, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--report", "-", "--quiet",
+# pip's import costs most of a dry run on these tiny graphs, so each worker imports it once and runs pip's own CLI
+# entry point once per graph (a fresh option parse, logging setup and session every time).
+PIP_WORKER = r"""
+import io, json, sys
+from pip._internal.cli.main import main
+out = sys.stdout
+for line in sys.stdin:
+    job = json.loads(line)
+    err = io.StringIO()
+    sys.stdout, sys.stderr = io.StringIO(), err
+    try:
+        code = main(job["args"])
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else 1
+    except Exception as e:  # reported as a failure of this graph, the worker goes on
+        err.write(repr(e))
+        code = 1
+    sys.stdout, sys.stderr = out, sys.__stderr__
+    out.write(json.dumps({"code": code, "stderr": err.getvalue()}) + "\n")
+    out.flush()
+"""
+
+
+class PipWorker:
+    def __init__(self, python):
+        self.proc = subprocess.Popen([python, "-c", PIP_WORKER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     text=True, env=clean_env())
+
+    def run(self, args):
+        self.proc.stdin.write(json.dumps({"args": args}) + "\n")
+        self.proc.stdin.flush()
+        return json.loads(self.proc.stdout.readline())
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=60)
+
+
+def run_pip(worker, index_url, roots, pre, work):
+    work.mkdir(parents=True, exist_ok=True)
+    report = work / "pip-report.json"
+    report.unlink(missing_ok=True)
+    cmd = ["install", "--dry-run", "--ignore-installed", "--report", str(report), "--quiet",
            "--only-binary=:all:", "--python-version", "3.11", "--index-url", index_url, "--no-cache-dir",
            "--disable-pip-version-check"]
     for p in pip_platforms():
         cmd += ["--platform", p]
     if pre:
         cmd.append("--pre")
-    r = subprocess.run(cmd + roots, capture_output=True, text=True, env=clean_env(), timeout=300)
-    if r.returncode != 0:
-        return None, r.stderr.strip().splitlines()[-1:] if r.stderr.strip() else ["exit %d" % r.returncode]
-    report = json.loads(r.stdout)
-    return {normalize(i["metadata"]["name"]): i["metadata"]["version"] for i in report["install"]}, ""
+    r = worker.run(cmd + roots)
+    if r["code"] != 0:
+        return None, r["stderr"].strip().splitlines()[-1:] if r["stderr"].strip() else ["exit %d" % r["code"]]
+    return {normalize(i["metadata"]["name"]): i["metadata"]["version"]
+            for i in json.loads(report.read_text())["install"]}, ""
 
 
 def run_wheelhouse(binary, index_url, roots, pre, work):
@@ -163,6 +267,7 @@ def main():
         info = json.loads((state / "servers.json").read_text())
         base = f"http://127.0.0.1:{info['http_port']}"
         graphs = []
+        descriptions = {}
         only = {int(x.lstrip("g")) for x in args.only.split(",") if x}
         import contextlib, io
         for g in range(args.count):
@@ -172,6 +277,7 @@ def main():
             desc = state / "graphs" / f"g{g}.json"
             desc.parent.mkdir(parents=True, exist_ok=True)
             desc.write_text(json.dumps(description, indent=1))
+            descriptions[g] = description
             with contextlib.redirect_stdout(io.StringIO()):
                 make_index.main(["make_index.py", str(desc), str(out)])
             if not only or g in only:
@@ -181,9 +287,21 @@ def main():
         ours = {g: run_wheelhouse(args.wheelhouse, url, roots, pre, state / "work" / f"g{g}")
                 for g, url, roots, pre in graphs}
         ours_time = time.time() - started
+        workers = queue.Queue()
+        for _ in range(args.jobs):
+            workers.put(PipWorker(args.pip_python))
+
+        def with_worker(t):
+            worker = workers.get()
+            try:
+                return run_pip(worker, t[1], t[2], t[3], state / "work" / f"g{t[0]}")
+            finally:
+                workers.put(worker)
+
         with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-            theirs = dict(zip([g for g, *_ in graphs],
-                              pool.map(lambda t: run_pip(args.pip_python, t[1], t[2], t[3]), graphs)))
+            theirs = dict(zip([g for g, *_ in graphs], pool.map(with_worker, graphs)))
+        while not workers.empty():
+            workers.get().close()
         disagreements = []
         solved = 0
         for g, url, roots, pre in graphs:
@@ -193,6 +311,11 @@ def main():
                 continue
             if mine is not None and ref is not None:
                 solved += 1
+            excused = [key for key, (predicate, _) in EXCEPTIONS.items()
+                       if mine != ref and predicate(descriptions[g], roots, pre, mine, ref)]
+            if excused:
+                print(f"g{g}: excused ({', '.join(excused)}): wheelhouse {mine}, pip {ref}")
+                continue
             if mine != ref:
                 disagreements.append(f"g{g} {roots} pre={pre} ({state}/graphs/g{g}.json):\n"
                                      f"    wheelhouse: {mine if mine is not None else 'no solution: ' + why.splitlines()[0]}\n"

@@ -243,6 +243,50 @@ TEST(Resolve, PrereleasesFollowPipRules) {
     EXPECT_EQ(versions(*c).at("lib"), "2.0b1");
 }
 
+// Differential g30 (seed 7), reduced: pip re-filters a pinned project's versions whenever a new requirement on it
+// arrives; the prerelease taken as the only-prereleases fallback is not a match for `a>=1.0`.
+TEST(Resolve, PrereleasePinnedAsFallbackIsRefusedOnceASpecifierWithoutPrereleasesArrives) {
+    MemoryIndex index;
+    index.add("a", "3.0rc1", {"b"});
+    index.add("b", "1.0", {"a>=1.0"});
+    auto result = resolve(request({"a"}), index);
+    ASSERT_FALSE(result) << "pip 24.2: ResolutionImpossible; got " << versions(*result).size() << " packages";
+    EXPECT_EQ(result.error().code, ErrorCode::resolution);
+    EXPECT_NE(result.error().message.find("a 3.0rc1 is a prerelease"), std::string::npos) << result.error().message;
+}
+
+// Differential g36 (seed 7), reduced: a requirement that excludes an earlier pin is not a conflict for pip
+// (resolvelib 1.0): the project is pinned again among the versions every requirement allows, the old pin's
+// requirements still count, and what only the old pin brought in is left out of the result.
+TEST(Resolve, RequirementExcludingAnEarlierPinRepinsItAsPipDoes) {
+    MemoryIndex index;
+    index.add("p1", "3.0", {"p0"});
+    index.add("p1", "2.0");
+    index.add("p1", "1.0");
+    index.add("p0", "1.0", {"p1<2"});
+    auto result = resolve(request({"p1"}), index);
+    ASSERT_TRUE(result) << result.error().message;
+    EXPECT_EQ(versions(*result), (std::map<std::string, std::string>{{"p1", "1.0"}}));
+    ASSERT_EQ(result->packages.size(), 1U);
+    ASSERT_EQ(result->packages[0].required_by.size(), 1U);
+    EXPECT_EQ(result->packages[0].required_by[0].parent, "");
+}
+
+// Differential g159 (seed 7), reduced: pip 24.2 (resolvelib 1.0.1 backjumping, sarugaku/resolvelib#134) says
+// "No matching distribution found for d>=2"; a 1.0 is a solution and wheelhouse must find it (the differential
+// test excuses this difference only after checking the set).
+TEST(Resolve, FindsTheSolutionThatPipsBackjumpingSkips) {
+    MemoryIndex index;
+    index.add("a", "2.0", {"b"});
+    index.add("a", "1.0");
+    index.add("b", "1.0", {"c"});
+    index.add("c", "1.0", {"d>=2"});
+    index.add("d", "1.0");
+    auto result = resolve(request({"a"}), index);
+    ASSERT_TRUE(result) << result.error().message;
+    EXPECT_EQ(versions(*result), (std::map<std::string, std::string>{{"a", "1.0"}}));
+}
+
 TEST(Resolve, ConstraintConflictNamesBothOrigins) {
     MemoryIndex index;
     index.add("flask", "3.0.0");
