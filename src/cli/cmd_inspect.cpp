@@ -51,8 +51,8 @@ public:
         // The file name and the metadata must agree; pip refuses a wheel whose METADATA names another project.
         std::vector<std::string> problems;
         if (tags::normalize_name(meta->name) != filename->name()) {
-            problems.push_back(fmt::format("METADATA Name '{}' does not match the file name '{}'", meta->name,
-                                           filename->raw_name()));
+            problems.push_back(
+                fmt::format("METADATA Name '{}' does not match the file name '{}'", meta->name, filename->raw_name()));
         }
         if (auto v = meta->parsed_version(); v && !(*v == filename->version())) {
             problems.push_back(fmt::format("METADATA Version '{}' does not match the file name version '{}'",
@@ -78,7 +78,8 @@ public:
             j["sha256"] = sha256;
             j["metadata_version"] = meta->metadata_version;
             j["summary"] = meta->summary ? nlohmann::json(*meta->summary) : nlohmann::json(nullptr);
-            j["requires_python"] = meta->requires_python ? nlohmann::json(*meta->requires_python) : nlohmann::json(nullptr);
+            j["requires_python"] =
+                meta->requires_python ? nlohmann::json(*meta->requires_python) : nlohmann::json(nullptr);
             j["requires_dist"] = requires_list;
             j["provides_extra"] = meta->provides_extra;
             j["wheel_version"] = contents->wheel.wheel_version;
@@ -109,16 +110,19 @@ public:
             row("sha256", sha256);
             if (meta->summary) row("summary", *meta->summary);
             row("requires-python", meta->requires_python.value_or("(any)"));
-            row("requires-dist", requires_list.empty() ? "(none)" : util::join(requires_list, "\n" + std::string(17, ' ')));
+            row("requires-dist",
+                requires_list.empty() ? "(none)" : util::join(requires_list, "\n" + std::string(17, ' ')));
             if (!meta->provides_extra.empty()) row("extras", util::join(meta->provides_extra, ", "));
             row("files", fmt::format("{} in RECORD", contents->record.size()));
             for (const auto& p : problems) text += terminal.red("problem: ") + p + "\n";
             if (target) {
                 if (compat->compatible) {
-                    row("target", fmt::format("{}: {} (best tag {}, rank {})", target->name(), terminal.green("compatible"),
-                                              compat->tag.to_string(), compat->priority + 1));
+                    row("target",
+                        fmt::format("{}: {} (best tag {}, rank {})", target->name(), terminal.green("compatible"),
+                                    compat->tag.to_string(), compat->priority + 1));
                 } else {
-                    row("target", fmt::format("{}: {}: {}", target->name(), terminal.red("incompatible"), compat->reason));
+                    row("target",
+                        fmt::format("{}: {}: {}", target->name(), terminal.red("incompatible"), compat->reason));
                 }
             }
             terminal.out(text);
@@ -133,12 +137,14 @@ public:
 
 auto add_inspect_command(CLI::App& parent) -> std::pair<CLI::App*, std::unique_ptr<Command>> {
     auto command = std::make_unique<InspectCommand>();
-    auto* sub = parent.add_subcommand("inspect", "Show a wheel's name, version, tags, dependencies and target compatibility");
+    auto* sub =
+        parent.add_subcommand("inspect", "Show a wheel's name, version, tags, dependencies and target compatibility");
     sub->add_option("file", command->m_path, "A .whl file")->required()->check(CLI::ExistingFile);
     command->m_target.add_to(*sub);
     sub->footer(
         "Examples:\n"
-        "  wheelhouse inspect numpy-2.1.3-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl --target mwaa-2.10.3\n"
+        "  wheelhouse inspect numpy-2.1.3-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl --target "
+        "mwaa-2.10.3\n"
         "  wheelhouse inspect demo_pkg-1.0.0-py3-none-any.whl --json\n"
         "With --target, exits 4 when the wheel cannot be installed on the target.");
     return {sub, std::move(command)};

@@ -34,8 +34,8 @@ public:
             terminal.out_json(list);
             return 0;
         }
-        std::string text = terminal.bold(fmt::format("{:<14} {:<8} {:<7} {:<20} {:<6} {}", "TARGET", "AIRFLOW", "PYTHON",
-                                                     "BASE OS", "GLIBC", "NEWEST PLATFORM TAG")) +
+        std::string text = terminal.bold(fmt::format("{:<14} {:<8} {:<7} {:<20} {:<6} {}", "TARGET", "AIRFLOW",
+                                                     "PYTHON", "BASE OS", "GLIBC", "NEWEST PLATFORM TAG")) +
                            "\n";
         for (const auto& preset : all) {
             auto target = preset.target();

@@ -6,23 +6,24 @@ void TargetFlags::add_to(CLI::App& command) {
     auto* group = command.add_option_group("Target", "The MWAA environment (or interpreter) to package for");
     group->add_option("--target", preset, "MWAA preset, e.g. mwaa-2.10.3 (see 'wheelhouse targets')");
     group->add_option("--python-version", python_version, "Python version as pip spells it: 3.11, 311, 3.11.4");
-    group->add_option("--platform", platforms,
-                      "Platform tag (repeatable); a manylinux_2_X tag includes every older level")
+    group
+        ->add_option("--platform", platforms,
+                     "Platform tag (repeatable); a manylinux_2_X tag includes every older level")
         ->allow_extra_args(false);
     group->add_option("--abi", abis, "ABI tag (repeatable), default cp<ver>")->allow_extra_args(false);
     group->add_option("--implementation", implementation, "Python implementation: cp (default) or py");
 }
 
 auto TargetFlags::given() const -> bool {
-    return !preset.empty() || !python_version.empty() || !platforms.empty() || !abis.empty() ||
-           !implementation.empty();
+    return !preset.empty() || !python_version.empty() || !platforms.empty() || !abis.empty() || !implementation.empty();
 }
 
 auto TargetFlags::resolve() const -> Expected<tags::Target> {
     bool explicit_flags = !python_version.empty() || !platforms.empty() || !abis.empty() || !implementation.empty();
     if (!preset.empty() && explicit_flags) {
-        return make_error(ErrorCode::usage, "--target cannot be combined with --python-version/--platform/--abi/--implementation",
-                          {}, "use either a preset or the explicit pip-style flags");
+        return make_error(ErrorCode::usage,
+                          "--target cannot be combined with --python-version/--platform/--abi/--implementation", {},
+                          "use either a preset or the explicit pip-style flags");
     }
     if (!preset.empty()) {
         auto found = tags::find_preset(preset);

@@ -1,4 +1,5 @@
-// The target options every command shares: --target PRESET, or pip's --python-version/--platform/--abi/--implementation.
+// The target options every command shares: --target PRESET, or pip's
+// --python-version/--platform/--abi/--implementation.
 #pragma once
 
 #include <optional>

@@ -39,7 +39,8 @@ void Terminal::info(std::string_view text) const {
 }
 
 void Terminal::warn(std::string_view text) const {
-    std::fprintf(stderr, "%s %.*s\n", paint(m_options.color_stderr, "33", "warning:").c_str(), static_cast<int>(text.size()), text.data());
+    std::fprintf(stderr, "%s %.*s\n", paint(m_options.color_stderr, "33", "warning:").c_str(),
+                 static_cast<int>(text.size()), text.data());
 }
 
 void Terminal::error(const Error& error) const {
@@ -51,10 +52,18 @@ auto Terminal::paint(bool enabled, std::string_view code, std::string_view text)
     return fmt::format("\x1b[{}m{}\x1b[0m", code, text);
 }
 
-auto Terminal::bold(std::string_view text) const -> std::string { return paint(m_options.color_stdout, "1", text); }
-auto Terminal::green(std::string_view text) const -> std::string { return paint(m_options.color_stdout, "32", text); }
-auto Terminal::red(std::string_view text) const -> std::string { return paint(m_options.color_stdout, "31", text); }
-auto Terminal::dim(std::string_view text) const -> std::string { return paint(m_options.color_stdout, "2", text); }
+auto Terminal::bold(std::string_view text) const -> std::string {
+    return paint(m_options.color_stdout, "1", text);
+}
+auto Terminal::green(std::string_view text) const -> std::string {
+    return paint(m_options.color_stdout, "32", text);
+}
+auto Terminal::red(std::string_view text) const -> std::string {
+    return paint(m_options.color_stdout, "31", text);
+}
+auto Terminal::dim(std::string_view text) const -> std::string {
+    return paint(m_options.color_stdout, "2", text);
+}
 
 auto error_to_json(const Error& error) -> nlohmann::json {
     nlohmann::json j;

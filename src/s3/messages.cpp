@@ -77,8 +77,8 @@ auto default_port(std::string_view scheme) -> long {
 
 auto Endpoint::parse(std::string_view url) -> Expected<Endpoint> {
     auto fail = [&](std::string_view why) {
-        return make_error(ErrorCode::usage, fmt::format("invalid endpoint URL '{}': {}", util::redact_url(url), why), {},
-                          "use e.g. --endpoint-url https://s3.eu-west-1.amazonaws.com or http://127.0.0.1:9000");
+        return make_error(ErrorCode::usage, fmt::format("invalid endpoint URL '{}': {}", util::redact_url(url), why),
+                          {}, "use e.g. --endpoint-url https://s3.eu-west-1.amazonaws.com or http://127.0.0.1:9000");
     };
     Endpoint e;
     e.custom = true;

@@ -9,18 +9,12 @@ auto exit_code_for(ErrorCode code) -> int {
         case ErrorCode::invalid_input:
         case ErrorCode::usage:
         case ErrorCode::not_found:
-        case ErrorCode::io:
-            return 1;
-        case ErrorCode::resolution:
-            return 2;
-        case ErrorCode::network:
-            return 3;
-        case ErrorCode::verification:
-            return 4;
-        case ErrorCode::aws:
-            return 5;
-        case ErrorCode::internal:
-            return 1;
+        case ErrorCode::io: return 1;
+        case ErrorCode::resolution: return 2;
+        case ErrorCode::network: return 3;
+        case ErrorCode::verification: return 4;
+        case ErrorCode::aws: return 5;
+        case ErrorCode::internal: return 1;
     }
     return 1;
 }

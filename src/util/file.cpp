@@ -18,12 +18,14 @@ namespace fs = std::filesystem;
 auto read_file(const fs::path& path) -> Expected<std::string> {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
-        return make_error(ErrorCode::not_found, fmt::format("cannot open '{}': {}", path.string(), std::strerror(errno)),
+        return make_error(ErrorCode::not_found,
+                          fmt::format("cannot open '{}': {}", path.string(), std::strerror(errno)),
                           {path.string(), 0, 0});
     }
     std::ostringstream buffer;
     buffer << in.rdbuf();
-    if (in.bad()) return make_error(ErrorCode::io, fmt::format("cannot read '{}'", path.string()), {path.string(), 0, 0});
+    if (in.bad())
+        return make_error(ErrorCode::io, fmt::format("cannot read '{}'", path.string()), {path.string(), 0, 0});
     return buffer.str();
 }
 
@@ -39,8 +41,7 @@ auto write_file_atomic(const fs::path& path, std::string_view content) -> Expect
         int saved = errno;
         ::close(fd);
         ::unlink(tmp.c_str());
-        return make_error(ErrorCode::io,
-                          fmt::format("cannot {} '{}': {}", what, path.string(), std::strerror(saved)));
+        return make_error(ErrorCode::io, fmt::format("cannot {} '{}': {}", what, path.string(), std::strerror(saved)));
     };
     std::size_t written = 0;
     while (written < content.size()) {
@@ -59,7 +60,8 @@ auto write_file_atomic(const fs::path& path, std::string_view content) -> Expect
     if (::rename(tmp.c_str(), path.c_str()) != 0) {
         int saved = errno;
         ::unlink(tmp.c_str());
-        return make_error(ErrorCode::io, fmt::format("cannot rename onto '{}': {}", path.string(), std::strerror(saved)));
+        return make_error(ErrorCode::io,
+                          fmt::format("cannot rename onto '{}': {}", path.string(), std::strerror(saved)));
     }
     return {};
 }

@@ -33,8 +33,12 @@ Sha256::~Sha256() = default;
 Sha256::Sha256(Sha256&&) noexcept = default;
 auto Sha256::operator=(Sha256&&) noexcept -> Sha256& = default;
 
-void Sha256::update(const void* data, std::size_t size) { EVP_DigestUpdate(m_impl->ctx, data, size); }
-void Sha256::update(std::string_view bytes) { update(bytes.data(), bytes.size()); }
+void Sha256::update(const void* data, std::size_t size) {
+    EVP_DigestUpdate(m_impl->ctx, data, size);
+}
+void Sha256::update(std::string_view bytes) {
+    update(bytes.data(), bytes.size());
+}
 
 auto Sha256::finish() -> std::array<unsigned char, 32> {
     std::array<unsigned char, 32> out{};

@@ -22,7 +22,9 @@ auto trim_right(std::string_view s) -> std::string_view {
     return s.substr(0, n);
 }
 
-auto trim(std::string_view s) -> std::string_view { return trim_right(trim_left(s)); }
+auto trim(std::string_view s) -> std::string_view {
+    return trim_right(trim_left(s));
+}
 
 auto split(std::string_view s, char sep) -> std::vector<std::string_view> {
     std::vector<std::string_view> out;

@@ -56,7 +56,9 @@ inline auto make_error(ErrorCode code, std::string message, Location location = 
     return {Error{code, std::move(message), std::move(location), std::move(hint), {}}};
 }
 
-inline auto unexpected(Error error) -> Unexpected<Error> { return {std::move(error)}; }
+inline auto unexpected(Error error) -> Unexpected<Error> {
+    return {std::move(error)};
+}
 
 // A small std::expected stand-in (C++23 is not available on both of our compilers).
 template <class T, class E = Error>
@@ -65,16 +67,14 @@ public:
     using value_type = T;
     using error_type = E;
 
-    Expected()
-        requires std::is_default_constructible_v<T>
-        : m_storage(std::in_place_index<0>) {}
-    Expected(const T& value) : m_storage(std::in_place_index<0>, value) {}  // NOLINT(google-explicit-constructor)
+    Expected() requires std::is_default_constructible_v<T> : m_storage(std::in_place_index<0>) {}
+    Expected(const T& value) : m_storage(std::in_place_index<0>, value) {}        // NOLINT(google-explicit-constructor)
     Expected(T&& value) : m_storage(std::in_place_index<0>, std::move(value)) {}  // NOLINT
     template <class U>
-        requires(std::is_constructible_v<T, U&&> && !std::is_same_v<std::remove_cvref_t<U>, T> &&
-                 !std::is_same_v<std::remove_cvref_t<U>, Expected> &&
-                 !std::is_same_v<std::remove_cvref_t<U>, Unexpected<E>>)
-    Expected(U&& value) : m_storage(std::in_place_index<0>, T(std::forward<U>(value))) {}  // NOLINT
+    requires(std::is_constructible_v<T, U&&> && !std::is_same_v<std::remove_cvref_t<U>, T> &&
+             !std::is_same_v<std::remove_cvref_t<U>, Expected> &&
+             !std::is_same_v<std::remove_cvref_t<U>, Unexpected<E>>) Expected(U&& value)
+        : m_storage(std::in_place_index<0>, T(std::forward<U>(value))) {}                         // NOLINT
     Expected(Unexpected<E> error) : m_storage(std::in_place_index<1>, std::move(error.error)) {}  // NOLINT
 
     [[nodiscard]] auto has_value() const -> bool { return m_storage.index() == 0; }

@@ -12,10 +12,18 @@ namespace wheelhouse::util {
 constexpr auto is_ascii_space(char c) -> bool {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
-constexpr auto is_ascii_digit(char c) -> bool { return c >= '0' && c <= '9'; }
-constexpr auto is_ascii_alpha(char c) -> bool { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-constexpr auto is_ascii_alnum(char c) -> bool { return is_ascii_alpha(c) || is_ascii_digit(c); }
-constexpr auto to_lower_ascii(char c) -> char { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+constexpr auto is_ascii_digit(char c) -> bool {
+    return c >= '0' && c <= '9';
+}
+constexpr auto is_ascii_alpha(char c) -> bool {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+constexpr auto is_ascii_alnum(char c) -> bool {
+    return is_ascii_alpha(c) || is_ascii_digit(c);
+}
+constexpr auto to_lower_ascii(char c) -> char {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 auto to_lower(std::string_view s) -> std::string;
 auto trim(std::string_view s) -> std::string_view;
