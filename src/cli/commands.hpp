@@ -24,6 +24,7 @@ auto add_deploy_command(CLI::App& parent) -> std::pair<CLI::App*, std::unique_pt
 auto add_build_command(CLI::App& parent) -> std::pair<CLI::App*, std::unique_ptr<Command>>;
 auto add_verify_command(CLI::App& parent) -> std::pair<CLI::App*, std::unique_ptr<Command>>;
 auto add_cache_command(CLI::App& parent) -> std::pair<CLI::App*, std::unique_ptr<Command>>;
+auto add_mirror_command(CLI::App& parent) -> std::pair<CLI::App*, std::unique_ptr<Command>>;
 
 // Prints `error` (as JSON on stdout with --json, always as one line on stderr) and returns its exit code.
 auto report_error(const Terminal& terminal, const Error& error) -> int;

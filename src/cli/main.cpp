@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
     commands.push_back(add_build_command(app));
     commands.push_back(add_verify_command(app));
     commands.push_back(add_cache_command(app));
+    commands.push_back(add_mirror_command(app));
     for (auto& [sub, command] : commands) {
         add_output_flags(sub);
         auto own = sub->get_footer();
