@@ -35,7 +35,9 @@ auto failure(std::string_view filename, std::string message, std::string context
 
 // Errors from the reader name the file on disk (maybe a temporary folder); the user knows the wheel's name.
 auto relabel(Error error, std::string_view filename) -> Unexpected<Error> {
-    if (error.code == ErrorCode::not_found) error.code = ErrorCode::verification;
+    // Whatever is wrong inside a downloaded wheel (a missing member, METADATA that does not parse) is a failed
+    // verification (exit 4), not an input error of the user's.
+    if (error.code != ErrorCode::internal && error.code != ErrorCode::io) error.code = ErrorCode::verification;
     if (!error.location.file.empty()) {
         const auto colon = error.location.file.find(".whl:");
         error.location.file = colon == std::string::npos
