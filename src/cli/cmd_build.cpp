@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
+#include "source_options.hpp"
 #include "target_options.hpp"
 #include "wheelhouse/app/build.hpp"
 #include "wheelhouse/cache/http_cache.hpp"
@@ -38,28 +39,6 @@ auto parse_size(std::string_view text) -> Expected<std::optional<std::uint64_t>>
     return std::optional<std::uint64_t>(*number << shift);
 }
 
-// A one-line counter of finished transfers, redrawn in place; only on a terminal.
-class ProgressLine final : public http::Reporter {
-public:
-    void on_event(const http::Event& event) override {
-        if (event.kind != http::Event::Kind::finished) return;
-        ++m_done;
-        std::fprintf(stderr, "\rBuilding... %zu transfers", m_done);
-        std::fflush(stderr);
-    }
-    ~ProgressLine() override {
-        if (m_done > 0) std::fputs("\r\033[K", stderr);
-    }
-    ProgressLine() = default;
-    ProgressLine(const ProgressLine&) = delete;
-    auto operator=(const ProgressLine&) -> ProgressLine& = delete;
-    ProgressLine(ProgressLine&&) = delete;
-    auto operator=(ProgressLine&&) -> ProgressLine& = delete;
-
-private:
-    std::size_t m_done = 0;
-};
-
 class BuildCommand final : public Command {
 public:
     std::vector<std::string> m_requirements;
@@ -71,12 +50,7 @@ public:
     std::string m_plugins_path = "/usr/local/airflow/plugins";
     std::string m_max_size;
     TargetFlags m_target;
-    app::IndexFlags m_flags;
-    std::string m_index_url;
-    std::string m_cert;
-    std::size_t m_jobs = 16;
-    std::string m_airflow_file;
-    bool m_no_airflow = false;
+    SourceOptions m_sources;
     bool m_no_cache = false;
     bool m_offline = false;
 
@@ -91,13 +65,13 @@ public:
         app::BuildOptions options;
         options.target = *target;
         options.output = m_output;
-        options.jobs = m_jobs;
+        options.jobs = m_sources.jobs;
         options.offline = m_offline;
         options.wheel_dir = m_wheel_dir;
         options.plugins_path = m_plugins_path;
         if (!m_locked.empty()) options.locked = std::filesystem::path(m_locked);
         if (!m_plugins_dir.empty()) options.plugins_dir = std::filesystem::path(m_plugins_dir);
-        if (!m_cert.empty()) options.cert = std::filesystem::path(m_cert);
+        if (!m_sources.cert.empty()) options.cert = std::filesystem::path(m_sources.cert);
         if (!m_max_size.empty()) {
             auto size = parse_size(m_max_size);
             if (!size) return report_error(terminal, size.error());
@@ -107,24 +81,23 @@ public:
         auto& inputs = options.inputs;
         inputs.requirement_files = m_requirements;
         inputs.constraint_files = m_constraints;
-        inputs.flags = m_flags;
-        if (!m_index_url.empty()) inputs.flags.index_url = m_index_url;
+        inputs.flags = m_sources.index_flags();
         if (!m_target.preset.empty()) {
             auto preset = tags::find_preset(m_target.preset);
             if (!preset) return report_error(terminal, preset.error());
             inputs.preset = *preset;
         }
-        if (!m_airflow_file.empty()) {
+        if (!m_sources.airflow_file.empty()) {
             inputs.airflow = app::AirflowConstraints::file;
-            inputs.airflow_file = m_airflow_file;
-        } else if (m_no_airflow) {
+            inputs.airflow_file = m_sources.airflow_file;
+        } else if (m_sources.no_airflow) {
             inputs.airflow = app::AirflowConstraints::none;
         }
         inputs.cache_dir = options.cache_dir;
 
         std::optional<ProgressLine> progress;
         if (isatty(STDERR_FILENO) != 0 && !terminal.options().quiet && !terminal.json()) {
-            progress.emplace();
+            progress.emplace("Building");
             options.reporter = &*progress;
         }
         auto result = app::build(options);
@@ -170,26 +143,7 @@ auto add_build_command(CLI::App& parent) -> std::pair<CLI::App*, std::unique_ptr
                     "Where MWAA unzips plugins.zip (default /usr/local/airflow/plugins)");
     sub->add_option("--max-size", c.m_max_size, "Largest plugins.zip allowed (default 1GiB; 'none' for no limit)");
     c.m_target.add_to(*sub);
-    auto* index = sub->add_option_group("Package index", "Where packages come from, as pip spells it");
-    index->add_option("-i,--index-url", c.m_index_url, "Base URL of the package index (PEP 503)");
-    index->add_option("--extra-index-url", c.m_flags.extra_index_urls, "Another index (repeatable)")
-        ->allow_extra_args(false);
-    index->add_option("-f,--find-links", c.m_flags.find_links, "Folder or page with wheels (repeatable)")
-        ->allow_extra_args(false);
-    index->add_flag("--no-index", c.m_flags.no_index, "Ignore package indexes (use --find-links only)");
-    index->add_option("--trusted-host", c.m_flags.trusted_hosts, "Allow plain http:// for this host (repeatable)")
-        ->allow_extra_args(false);
-    index->add_option("--cert", c.m_cert, "CA bundle for TLS verification");
-    index->add_flag("--pre", c.m_flags.pre, "Include prereleases");
-    index->add_flag("--prefer-binary", c.m_flags.prefer_binary, "Prefer older wheels over newer sdists");
-    index->add_option("--only-binary", c.m_flags.only_binary, "Names (or :all:, :none:) that must be wheels")
-        ->allow_extra_args(false);
-    index->add_option("--no-binary", c.m_flags.no_binary, "Names whose wheels are refused")->allow_extra_args(false);
-    sub->add_option("-j,--jobs", c.m_jobs, "Parallel transfers (default 16)")->check(CLI::Range(1, 256));
-    auto* airflow = sub->add_option("--airflow-constraints", c.m_airflow_file,
-                                    "Airflow constraints file to use instead of downloading the target's");
-    auto* no_airflow = sub->add_flag("--no-airflow-constraints", c.m_no_airflow, "Do not apply Airflow's constraints");
-    airflow->excludes(no_airflow);
+    c.m_sources.add_to(*sub);
     sub->add_flag("--offline", c.m_offline, "Take wheels from the cache only (no downloads)");
     sub->add_flag("--no-cache", c.m_no_cache, "Use a private temporary cache instead of the shared one");
     sub->footer(

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
+#include "source_options.hpp"
 #include "wheelhouse/app/mirror.hpp"
 #include "wheelhouse/cache/http_cache.hpp"
 #include "wheelhouse/s3/config.hpp"
@@ -20,12 +21,7 @@ public:
     std::vector<std::string> m_targets;
     std::string m_dest;
     bool m_prune = false;
-    app::IndexFlags m_flags;
-    std::string m_index_url;
-    std::string m_cert;
-    std::size_t m_jobs = 16;
-    std::string m_airflow_file;
-    bool m_no_airflow = false;
+    SourceOptions m_sources;
     bool m_no_cache = false;
     bool m_offline = false;
     std::string m_profile;
@@ -54,21 +50,20 @@ public:
         for (const auto& l : m_locked) options.locked.emplace_back(l);
         options.dest = m_dest;
         options.prune = m_prune;
-        options.jobs = m_jobs;
+        options.jobs = m_sources.jobs;
         options.offline = m_offline;
         options.kms_key_id = m_kms_key_id;
         options.no_encryption = m_no_encryption;
-        if (!m_cert.empty()) options.cert = std::filesystem::path(m_cert);
+        if (!m_sources.cert.empty()) options.cert = std::filesystem::path(m_sources.cert);
         if (!m_no_cache) options.cache_dir = cache::default_cache_dir();
         auto& inputs = options.inputs;
         inputs.requirement_files = m_requirements;
         inputs.constraint_files = m_constraints;
-        inputs.flags = m_flags;
-        if (!m_index_url.empty()) inputs.flags.index_url = m_index_url;
-        if (!m_airflow_file.empty()) {
+        inputs.flags = m_sources.index_flags();
+        if (!m_sources.airflow_file.empty()) {
             inputs.airflow = app::AirflowConstraints::file;
-            inputs.airflow_file = m_airflow_file;
-        } else if (m_no_airflow) {
+            inputs.airflow_file = m_sources.airflow_file;
+        } else if (m_sources.no_airflow) {
             inputs.airflow = app::AirflowConstraints::none;
         }
         inputs.cache_dir = options.cache_dir;
@@ -126,26 +121,7 @@ auto add_mirror_command(CLI::App& parent) -> std::pair<CLI::App*, std::unique_pt
         ->allow_extra_args(false);
     sub->add_option("--dest", c.m_dest, "Folder, or s3://bucket/prefix, that holds the index")->required();
     sub->add_flag("--prune", c.m_prune, "List only this run's files, and remove what no page lists any more");
-    auto* index = sub->add_option_group("Package index", "Where packages come from, as pip spells it");
-    index->add_option("-i,--index-url", c.m_index_url, "Base URL of the package index (PEP 503)");
-    index->add_option("--extra-index-url", c.m_flags.extra_index_urls, "Another index (repeatable)")
-        ->allow_extra_args(false);
-    index->add_option("-f,--find-links", c.m_flags.find_links, "Folder or page with wheels (repeatable)")
-        ->allow_extra_args(false);
-    index->add_flag("--no-index", c.m_flags.no_index, "Ignore package indexes (use --find-links only)");
-    index->add_option("--trusted-host", c.m_flags.trusted_hosts, "Allow plain http:// for this host (repeatable)")
-        ->allow_extra_args(false);
-    index->add_option("--cert", c.m_cert, "CA bundle for TLS verification");
-    index->add_flag("--pre", c.m_flags.pre, "Include prereleases");
-    index->add_flag("--prefer-binary", c.m_flags.prefer_binary, "Prefer older wheels over newer sdists");
-    index->add_option("--only-binary", c.m_flags.only_binary, "Names (or :all:, :none:) that must be wheels")
-        ->allow_extra_args(false);
-    index->add_option("--no-binary", c.m_flags.no_binary, "Names whose wheels are refused")->allow_extra_args(false);
-    sub->add_option("-j,--jobs", c.m_jobs, "Parallel transfers (default 16)")->check(CLI::Range(1, 256));
-    auto* airflow = sub->add_option("--airflow-constraints", c.m_airflow_file,
-                                    "Airflow constraints file to use instead of downloading the target's");
-    auto* no_airflow = sub->add_flag("--no-airflow-constraints", c.m_no_airflow, "Do not apply Airflow's constraints");
-    airflow->excludes(no_airflow);
+    c.m_sources.add_to(*sub);
     sub->add_flag("--offline", c.m_offline, "Take wheels from the cache only (no downloads)");
     sub->add_flag("--no-cache", c.m_no_cache, "Use a private temporary cache instead of the shared one");
     auto* aws = sub->add_option_group("S3 destination", "For --dest s3://..., as the AWS CLI spells it");

@@ -1,0 +1,50 @@
+#include "source_options.hpp"
+
+#include <cstdio>
+
+namespace wheelhouse::cli {
+
+void SourceOptions::add_to(CLI::App& command) {
+    auto* index = command.add_option_group("Package index", "Where packages come from, as pip spells it");
+    index->add_option("-i,--index-url", index_url, "Base URL of the package index (PEP 503)");
+    index->add_option("--extra-index-url", flags.extra_index_urls, "Another index (repeatable)")
+        ->allow_extra_args(false);
+    index->add_option("-f,--find-links", flags.find_links, "Folder or page with wheels (repeatable)")
+        ->allow_extra_args(false);
+    index->add_flag("--no-index", flags.no_index, "Ignore package indexes (use --find-links only)");
+    index->add_option("--trusted-host", flags.trusted_hosts, "Allow plain http:// for this host (repeatable)")
+        ->allow_extra_args(false);
+    index->add_option("--cert", cert, "CA bundle for TLS verification");
+    index->add_flag("--pre", flags.pre, "Include prereleases");
+    index->add_flag("--prefer-binary", flags.prefer_binary, "Prefer older wheels over newer sdists");
+    index
+        ->add_option("--only-binary", flags.only_binary,
+                     "Names (or :all:, :none:) that must be wheels; default :all: (MWAA cannot build)")
+        ->allow_extra_args(false);
+    index->add_option("--no-binary", flags.no_binary, "Names whose wheels are refused")->allow_extra_args(false);
+    command.add_option("-j,--jobs", jobs, "Parallel transfers (default 16)")->check(CLI::Range(1, 256));
+    auto* airflow = command.add_option("--airflow-constraints", airflow_file,
+                                       "Airflow constraints file to use instead of downloading the target's");
+    auto* no_airflow_flag =
+        command.add_flag("--no-airflow-constraints", no_airflow, "Do not apply Airflow's constraints");
+    airflow->excludes(no_airflow_flag);
+}
+
+auto SourceOptions::index_flags() const -> app::IndexFlags {
+    auto out = flags;
+    if (!index_url.empty()) out.index_url = index_url;
+    return out;
+}
+
+void ProgressLine::on_event(const http::Event& event) {
+    if (event.kind != http::Event::Kind::finished) return;
+    ++m_done;
+    std::fprintf(stderr, "\r%s... %zu transfers", m_label.c_str(), m_done);
+    std::fflush(stderr);
+}
+
+ProgressLine::~ProgressLine() {
+    if (m_done > 0) std::fputs("\r\033[K", stderr);
+}
+
+}  // namespace wheelhouse::cli
