@@ -290,7 +290,7 @@ auto parse_bucket_versioning(std::string_view xml) -> Expected<BucketVersioning>
         v.detail = not_supported_detail("GetBucketVersioning", "VersioningConfiguration", name_of(root));
         return v;
     }
-    const auto status = util::trim(child_text(root, "Status"));
+    const std::string status(util::trim(child_text(root, "Status")));  // own it: child_text returns a temporary
     if (status == "Enabled") {
         v.status = VersioningStatus::enabled;
     } else if (status == "Suspended") {

@@ -159,7 +159,8 @@ TEST(RankingCorpus, SelectsAndOrdersCompatibleThingsLikePackaging) {
         std::vector<std::pair<std::size_t, std::string>> selected;
         for (const auto& thing : p.at("things")) {
             std::string platforms;
-            for (auto part : util::split(thing.get<std::string>(), '.')) {
+            const auto text = thing.get<std::string>();  // split() returns views: keep the string alive
+            for (auto part : util::split(text, '.')) {
                 platforms += (platforms.empty() ? "" : ".") + platform_of(std::string(part));
             }
             auto set = TagSet::parse("cp311-cp311-" + platforms);
