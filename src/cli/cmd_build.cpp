@@ -81,17 +81,11 @@ public:
         auto& inputs = options.inputs;
         inputs.requirement_files = m_requirements;
         inputs.constraint_files = m_constraints;
-        inputs.flags = m_sources.index_flags();
+        m_sources.apply_to(inputs);
         if (!m_target.preset.empty()) {
             auto preset = tags::find_preset(m_target.preset);
             if (!preset) return report_error(terminal, preset.error());
             inputs.preset = *preset;
-        }
-        if (!m_sources.airflow_file.empty()) {
-            inputs.airflow = app::AirflowConstraints::file;
-            inputs.airflow_file = m_sources.airflow_file;
-        } else if (m_sources.no_airflow) {
-            inputs.airflow = app::AirflowConstraints::none;
         }
         inputs.cache_dir = options.cache_dir;
 

@@ -59,13 +59,7 @@ public:
         auto& inputs = options.inputs;
         inputs.requirement_files = m_requirements;
         inputs.constraint_files = m_constraints;
-        inputs.flags = m_sources.index_flags();
-        if (!m_sources.airflow_file.empty()) {
-            inputs.airflow = app::AirflowConstraints::file;
-            inputs.airflow_file = m_sources.airflow_file;
-        } else if (m_sources.no_airflow) {
-            inputs.airflow = app::AirflowConstraints::none;
-        }
+        m_sources.apply_to(inputs);
         inputs.cache_dir = options.cache_dir;
 
         std::optional<app::S3Connection> connection;

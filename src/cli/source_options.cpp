@@ -36,6 +36,16 @@ auto SourceOptions::index_flags() const -> app::IndexFlags {
     return out;
 }
 
+void SourceOptions::apply_to(app::InputOptions& inputs) const {
+    inputs.flags = index_flags();
+    if (!airflow_file.empty()) {
+        inputs.airflow = app::AirflowConstraints::file;
+        inputs.airflow_file = airflow_file;
+    } else if (no_airflow) {
+        inputs.airflow = app::AirflowConstraints::none;
+    }
+}
+
 void ProgressLine::on_event(const http::Event& event) {
     if (event.kind != http::Event::Kind::finished) return;
     ++m_done;

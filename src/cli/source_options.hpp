@@ -23,6 +23,8 @@ struct SourceOptions {
     void add_to(CLI::App& command);
     // The index flags with -i applied on top (pip: a command-line -i replaces PIP_INDEX_URL).
     [[nodiscard]] auto index_flags() const -> app::IndexFlags;
+    // Sets the index flags and the Airflow constraints choice of `inputs`.
+    void apply_to(app::InputOptions& inputs) const;
 };
 
 // A one-line counter of finished transfers on stderr, redrawn in place; create it only on a terminal.
