@@ -5,7 +5,10 @@
 # pip 24.2 on pyenv's Python 3.13, the same target flags), on the same nginx-served index: the generated Airflow
 # index of tests/integration/test_lock.py (each of the 785 pinned projects at its pinned version and a newer
 # one) with four provider top-level requirements and the Airflow constraints. Cold: empty caches (wheelhouse:
-# a fresh WHEELHOUSE_CACHE_DIR; pip: --no-cache-dir). Warm: the caches of a previous run (pages revalidated).
+# a fresh WHEELHOUSE_CACHE_DIR; pip: --no-cache-dir). Warm: the caches of a previous run. nginx sends
+# "Cache-Control: max-age=600" on project pages, as PyPI does: wheelhouse uses a page as is within that
+# lifetime (and core metadata from its content-addressed store), while pip revalidates every page (it asks
+# with "Cache-Control: max-age=0") and re-reads its HTTP cache.
 # Prints the median wall time of RUNS runs (default 3) and the ratios. Not a test: absolute times on a shared
 # machine are noise, the ratio is the result.
 set -euo pipefail
@@ -18,7 +21,7 @@ pip_python="${PIP_PYTHON:-/root/.pyenv/versions/3.13.0/bin/python3}"
 work="$(mktemp -d)"
 trap 'scripts_stop; rm -rf "$work"' EXIT
 scripts_stop() { "$root/scripts/index-server" stop "$work/server" >/dev/null 2>&1 || true; }
-"$root/scripts/index-server" start "$work/server" 0 >/dev/null 2>&1
+WHEELHOUSE_INDEX_MAX_AGE=600 "$root/scripts/index-server" start "$work/server" 0 >/dev/null 2>&1
 
 python3 - "$root" "$work" "$wheelhouse" "$pip_python" "$runs" <<'PY'
 import json, os, statistics, subprocess, sys, time

@@ -24,6 +24,7 @@ auto to_string(MetadataSource source) -> const char* {
         case MetadataSource::range: return "range";
         case MetadataSource::whole_file: return "whole-file";
         case MetadataSource::local_file: return "local-file";
+        case MetadataSource::cache: return "cache";
     }
     return "?";
 }
@@ -98,6 +99,7 @@ struct Client::Impl {
     // lock files and messages); requests to the same origin get them back here, as pip does per netloc.
     std::vector<std::pair<http::Origin, std::string>> credentials;
     std::optional<cache::HttpCache> cache;
+    std::optional<fs::path> metadata_root;  // <cache>/metadata-v1
     Stats stats;
     bool find_links_loaded = false;
     std::vector<Expected<Page>> find_links_pages;
@@ -528,6 +530,66 @@ struct Client::Impl {
         return whole_file_metadata(file);
     }
 
+    // ---- metadata cache ----------------------------------------------------------------------------
+    // Core metadata never changes for given bytes, so it is stored by content: under the sha256 of the
+    // .metadata file (checked again on every read) or, for metadata read out of a wheel, under the wheel's
+    // sha256. Without a known sha256 there is no key and nothing is cached.
+
+    static auto sha256_of(const std::map<std::string, std::string>& hashes) -> std::optional<std::string> {
+        auto it = hashes.find("sha256");
+        if (it == hashes.end() || it->second.size() != 64 ||
+            it->second.find_first_not_of("0123456789abcdef") != std::string::npos) {
+            return std::nullopt;
+        }
+        return it->second;
+    }
+
+    auto metadata_cache_path(std::string_view kind, const std::string& hex) const -> fs::path {
+        return *metadata_root / kind / hex.substr(0, 2) / hex;
+    }
+
+    auto cached_metadata(const Candidate& file) -> std::optional<CoreMetadata> {
+        if (!metadata_root) return std::nullopt;
+        std::optional<std::string> text;
+        if (auto hex = sha256_of(file.metadata.hashes); hex && options.use_pep658 && file.metadata.available) {
+            std::error_code ec;
+            const auto path = metadata_cache_path("sha256", *hex);
+            if (fs::is_regular_file(path, ec)) {
+                auto data = util::read_file(path);
+                if (data && util::sha256_hex(*data) == *hex) text = std::move(*data);
+            }
+        }
+        if (!text) {
+            if (auto hex = sha256_of(file.hashes)) {
+                std::error_code ec;
+                const auto path = metadata_cache_path("wheel-sha256", *hex);
+                if (fs::is_regular_file(path, ec)) {
+                    if (auto data = util::read_file(path)) text = std::move(*data);
+                }
+            }
+        }
+        if (!text) return std::nullopt;
+        auto parsed = parse_metadata(std::move(*text), file, MetadataSource::cache, 0);
+        if (!parsed) return std::nullopt;  // a damaged entry reads as absent; the network has the truth
+        ++stats.metadata_cached;
+        return std::move(*parsed);
+    }
+
+    void remember_metadata(const Candidate& file, const CoreMetadata& meta) {
+        if (!metadata_root) return;
+        std::optional<fs::path> path;
+        if (meta.source == MetadataSource::pep658) {
+            if (auto hex = sha256_of(file.metadata.hashes)) path = metadata_cache_path("sha256", *hex);
+        } else if (meta.source == MetadataSource::range || meta.source == MetadataSource::whole_file) {
+            if (auto hex = sha256_of(file.hashes)) path = metadata_cache_path("wheel-sha256", *hex);
+        }
+        if (!path) return;
+        // Only what came from the network gets here, so an entry that exists was damaged: replace it.
+        std::error_code ec;
+        fs::create_directories(path->parent_path(), ec);
+        (void)util::write_file_atomic(*path, meta.text);  // a cache that cannot be written only costs speed
+    }
+
     auto metadata_many(const std::vector<Candidate>& files, http::Reporter* reporter)
         -> std::vector<Expected<CoreMetadata>> {
         std::vector<std::optional<Expected<CoreMetadata>>> results(files.size());
@@ -537,6 +599,8 @@ struct Client::Impl {
             const auto& file = files[i];
             if (is_file_url(file.url)) {
                 results[i] = local_metadata(file);
+            } else if (auto cached = cached_metadata(file)) {
+                results[i] = std::move(*cached);
             } else if (options.use_pep658 && file.metadata.available) {
                 owners.push_back(i);
                 requests.emplace_back(authorized(file.metadata_url()));
@@ -561,6 +625,7 @@ struct Client::Impl {
             } else {
                 out.push_back(without_pep658(files[i]));
             }
+            if (out.back()) remember_metadata(files[i], *out.back());
             if (!out.back()) out.back().error().message = util::redact_urls_in(out.back().error().message);
         }
         return out;
@@ -578,7 +643,10 @@ auto Client::create(http::Engine& engine, ClientOptions options) -> Expected<Cli
     }
     auto impl = std::make_unique<Impl>();
     impl->engine = &engine;
-    if (options.cache_dir) impl->cache.emplace(*options.cache_dir);
+    if (options.cache_dir) {
+        impl->cache.emplace(*options.cache_dir);
+        impl->metadata_root = *options.cache_dir / "metadata-v1";
+    }
     for (const auto& url : options.sources.index_urls) impl->remember_credentials(url);
     for (const auto& url : options.sources.find_links) impl->remember_credentials(url);
     impl->options = std::move(options);

@@ -374,6 +374,73 @@ TEST_F(IndexIntegration, PrivateIndexWithCredentialsFromNetrc) {
     ASSERT_FALSE(denied[0]) << "without netrc the private index refuses";
 }
 
+TEST_F(IndexIntegration, CoreMetadataIsKeptByContentAndADamagedEntryIsFetchedAgain) {
+    auto e = engine();
+    auto options = index_options(servers().https() + "/simple/");
+    options.cache_dir = m_tmp / "cache";
+    Candidate wheel;
+    std::string first_text;
+    {
+        auto c = client(e, options);
+        wheel = find(one(c, "big.blob"), "big_blob-1.0-py3-none-any.whl");
+        ASSERT_TRUE(wheel.metadata.hashes.count("sha256"));
+        auto meta = c.metadata(wheel);
+        ASSERT_TRUE(meta) << meta.error().to_string();
+        EXPECT_EQ(meta->source, MetadataSource::pep658);
+        first_text = meta->text;
+    }
+    const auto entry = m_tmp / "cache" / "metadata-v1" / "sha256" / wheel.metadata.hashes.at("sha256").substr(0, 2) /
+                       wheel.metadata.hashes.at("sha256");
+    ASSERT_TRUE(fs::is_regular_file(entry)) << entry;
+    {
+        LogWindow log;
+        auto c = client(e, options);
+        auto meta = c.metadata(wheel);
+        ASSERT_TRUE(meta) << meta.error().to_string();
+        EXPECT_EQ(meta->source, MetadataSource::cache);
+        EXPECT_EQ(meta->text, first_text);
+        EXPECT_EQ(c.stats().requests, 0U);
+        EXPECT_EQ(c.stats().metadata_cached, 1U);
+        EXPECT_EQ(log.count(".metadata "), 0U);
+    }
+    // One byte changed on disk: the entry no longer hashes to its name, so it is fetched again and repaired.
+    auto damaged = slurp(entry);
+    damaged[damaged.size() / 2] ^= 0x20;
+    {
+        std::ofstream out(entry, std::ios::binary | std::ios::trunc);
+        out << damaged;
+    }
+    {
+        auto c = client(e, options);
+        auto meta = c.metadata(wheel);
+        ASSERT_TRUE(meta) << meta.error().to_string();
+        EXPECT_EQ(meta->source, MetadataSource::pep658);
+        EXPECT_EQ(meta->text, first_text);
+        EXPECT_EQ(c.stats().metadata_cached, 0U);
+    }
+    EXPECT_EQ(slurp(entry), first_text) << "the damaged entry was replaced";
+}
+
+TEST_F(IndexIntegration, MetadataReadOutOfAWheelIsKeptUnderTheWheelsHash) {
+    auto e = engine();
+    auto options = index_options(servers().http() + "/norange/simple/");
+    options.use_pep658 = false;
+    options.cache_dir = m_tmp / "cache";
+    Candidate wheel;
+    {
+        auto c = client(e, options);
+        wheel = find(one(c, "big.blob"), "big_blob-1.0-py3-none-any.whl");
+        auto meta = c.metadata(wheel);
+        ASSERT_TRUE(meta) << meta.error().to_string();
+        EXPECT_EQ(meta->source, MetadataSource::whole_file);
+    }
+    auto c = client(e, options);
+    auto meta = c.metadata(wheel);
+    ASSERT_TRUE(meta) << meta.error().to_string();
+    EXPECT_EQ(meta->source, MetadataSource::cache);
+    EXPECT_EQ(c.stats().requests, 0U);
+}
+
 TEST_F(IndexIntegration, SecondRunIsServedFromTheCacheWith304s) {
     auto e = engine();
     const std::vector<std::string> projects = {"six", "demo-pkg", "big-blob", "bulk-00", "bulk-01"};

@@ -90,9 +90,16 @@ struct Sources {
     bool no_index = false;                // ignore index_urls, use find_links only
 };
 
+// `url` with the user:password of the first index or find-links URL on the same origin (scheme, host, port),
+// unless it has its own. Candidates and lock files hold URLs without credentials; their downloads need them
+// back, as pip matches credentials per host.
+auto with_credentials(std::string_view url, const Sources& sources) -> std::string;
+
 struct ClientOptions {
     Sources sources;
-    // Index pages cache folder; nullopt disables the cache. cache::default_cache_dir() is the usual value.
+    // Cache folder for index pages (http-v1/) and core metadata (metadata-v1/, content-addressed by the sha256
+    // of the .metadata file or of the wheel it came from); nullopt disables both. cache::default_cache_dir()
+    // is the usual value.
     std::optional<std::filesystem::path> cache_dir;
     bool use_pep658 = true;                // fetch <url>.metadata when the page offers it
     bool use_ranges = true;                // read a wheel's METADATA with range requests when the server allows it
@@ -108,7 +115,8 @@ struct ProjectFiles {
     std::vector<std::string> skipped;
 };
 
-enum class MetadataSource { pep658, range, whole_file, local_file };
+// `cache`: read back from the cache folder's content-addressed metadata store (a previous run fetched it).
+enum class MetadataSource { pep658, range, whole_file, local_file, cache };
 auto to_string(MetadataSource source) -> const char*;
 
 struct CoreMetadata {
@@ -125,6 +133,7 @@ struct Stats {
     std::uint64_t not_modified = 0;  // 304 answers (cache revalidated)
     std::uint64_t cache_fresh = 0;   // pages served from the cache without a request
     std::uint64_t range_requests = 0;
+    std::uint64_t metadata_cached = 0;  // core metadata read from the cache folder instead of the network
 };
 
 class Client {
