@@ -354,13 +354,15 @@ auto read_inputs(const InputOptions& options, http::Engine& engine) -> Expected<
                 // A local wheel: its folder becomes a find-links source and the pin selects the file.
                 add_unique(find_links, fs::absolute(fs::path(entry.location)).parent_path().string());
             } else if (entry.kind == reqfile::EntryKind::wheel_url) {
-                return make_error(ErrorCode::invalid_input,
-                                  fmt::format("a direct wheel URL is not supported yet: '{}'", entry.location),
-                                  Location{entry.origin.file, entry.origin.line, 0},
-                                  "put the wheel in a folder and pass it with --find-links");
+                return make_error(
+                    ErrorCode::invalid_input,
+                    fmt::format("a direct wheel URL is not supported yet: '{}'", util::redact_url(entry.location)),
+                    Location{entry.origin.file, entry.origin.line, 0},
+                    "put the wheel in a folder and pass it with --find-links");
             } else if (entry.requirement.url) {
                 return make_error(ErrorCode::invalid_input,
-                                  fmt::format("a direct reference (name @ URL) is not supported yet: '{}'", entry.text),
+                                  fmt::format("a direct reference (name @ URL) is not supported yet: '{}'",
+                                              util::redact_urls_in(entry.text)),
                                   Location{entry.origin.file, entry.origin.line, 0},
                                   "publish the wheel on an index or in a --find-links folder and pin its version");
             }

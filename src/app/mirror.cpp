@@ -286,8 +286,8 @@ private:
 
 // ---- Step 1: what to publish ----
 
-auto collect(const MirrorOptions& options, std::vector<std::string>& trusted_hosts, std::vector<std::string>& warnings)
-    -> Expected<std::vector<LockedPackage>> {
+auto collect(const MirrorOptions& options, std::vector<std::string>& trusted_hosts, std::vector<std::string>& warnings,
+             index::Sources& sources) -> Expected<std::vector<LockedPackage>> {
     std::map<std::string, LockedPackage> by_filename;
     auto add = [&](const LockedPackage& p) -> Expected<void> {
         if (!p.is_wheel) {
@@ -322,6 +322,9 @@ auto collect(const MirrorOptions& options, std::vector<std::string>& trusted_hos
             auto locked = lock(lock_options);
             if (!locked) return unexpected(std::move(locked).error());
             for (const auto& w : locked->inputs.warnings) warnings.push_back(w);
+            const auto& used = locked->inputs.sources;
+            sources.index_urls.insert(sources.index_urls.end(), used.index_urls.begin(), used.index_urls.end());
+            sources.find_links.insert(sources.find_links.end(), used.find_links.begin(), used.find_links.end());
             for (const auto& h : locked->inputs.trusted_hosts) {
                 if (std::find(trusted_hosts.begin(), trusted_hosts.end(), h) == trusted_hosts.end()) {
                     trusted_hosts.push_back(h);
@@ -350,8 +353,9 @@ auto local_path(std::string_view url) -> std::optional<fs::path> {
     return fs::path(index::percent_decode(url));
 }
 
-auto fetch_all(const MirrorOptions& options, const std::vector<LockedPackage>& packages, http::Engine& engine,
-               const cache::WheelStore& store, MirrorResult& result) -> Expected<std::vector<fetch::FetchedWheel>> {
+auto fetch_all(const MirrorOptions& options, const std::vector<LockedPackage>& packages, const index::Sources& sources,
+               http::Engine& engine, const cache::WheelStore& store, MirrorResult& result)
+    -> Expected<std::vector<fetch::FetchedWheel>> {
     std::vector<std::optional<fetch::FetchedWheel>> fetched(packages.size());
     std::vector<fetch::WheelRequest> requests;
     std::vector<std::size_t> remote;
@@ -379,7 +383,7 @@ auto fetch_all(const MirrorOptions& options, const std::vector<LockedPackage>& p
             continue;
         }
         fetch::WheelRequest request;
-        request.url = p.url;
+        request.url = index::with_credentials(p.url, sources);
         request.filename = p.filename;
         if (!p.sha256.empty()) request.sha256.push_back(p.sha256);
         request.size = p.size;
@@ -690,7 +694,16 @@ auto mirror(const MirrorOptions& options, const S3Connection* connection) -> Exp
 
     // Step 1: the union of the packages every target needs.
     std::vector<std::string> trusted_hosts = options.inputs.flags.trusted_hosts;
-    auto packages = collect(options, trusted_hosts, result.warnings);
+    // Where credentials come from for the downloads (the lock's URLs have none): index flags, PIP_*, and what
+    // each resolution used (requirements-file -i lines included).
+    index::Sources sources;
+    if (auto flags = flags_from_environment(options.inputs.flags, options.inputs.environment)) {
+        if (flags->index_url) sources.index_urls.push_back(*flags->index_url);
+        sources.index_urls.insert(sources.index_urls.end(), flags->extra_index_urls.begin(),
+                                  flags->extra_index_urls.end());
+        sources.find_links = flags->find_links;
+    }
+    auto packages = collect(options, trusted_hosts, result.warnings, sources);
     if (!packages) return unexpected(std::move(packages).error());
 
     // Step 2: every wheel into the cache.
@@ -712,7 +725,7 @@ auto mirror(const MirrorOptions& options, const S3Connection* connection) -> Exp
     http_options.trusted_hosts = trusted_hosts;
     auto engine = http::Engine::create(http_options);
     if (!engine) return unexpected(std::move(engine).error());
-    auto fetched = fetch_all(options, *packages, *engine, *store, result);
+    auto fetched = fetch_all(options, *packages, sources, *engine, *store, result);
     if (!fetched) return unexpected(std::move(fetched).error());
 
     std::vector<Prepared> prepared;

@@ -11,6 +11,7 @@
 #include "text.hpp"
 #include "wheelhouse/pep508/name.hpp"
 #include "wheelhouse/util/file.hpp"
+#include "wheelhouse/util/secret.hpp"
 #include "wheelhouse/util/strings.hpp"
 
 namespace wheelhouse::reqfile {
@@ -174,7 +175,8 @@ private:
     auto fail(std::size_t offset, std::string message, std::string hint = {}, std::string context = {}) const
         -> Unexpected<Error> {
         auto e = make_error(ErrorCode::invalid_input, std::move(message), location(offset), std::move(hint));
-        e.error.context = context.empty() ? m_line->text : std::move(context);
+        // The line may hold an index URL with a password (-i https://user:pass@host/simple).
+        e.error.context = util::redact_urls_in(context.empty() ? m_line->text : context);
         return e;
     }
 
@@ -186,13 +188,14 @@ private:
         auto scheme = detail::url_scheme(name);
         if (detail::has_include_scheme(name) && (scheme == "http" || scheme == "https")) {
             if (!m_options.fetcher) {
-                return make_error(ErrorCode::invalid_input, fmt::format("cannot read '{}': no network access", name),
-                                  at, "download the file and include it by path");
+                return make_error(ErrorCode::invalid_input,
+                                  fmt::format("cannot read '{}': no network access", util::redact_url(name)), at,
+                                  "download the file and include it by path");
             }
             auto body = m_options.fetcher(name);
             if (!body) {
                 auto e = std::move(body).error();
-                e.message = fmt::format("cannot read '{}': {}", name, e.message);
+                e.message = fmt::format("cannot read '{}': {}", util::redact_url(name), e.message);
                 e.location = at;  // the including line is what the user can fix
                 return unexpected(std::move(e));
             }
@@ -203,12 +206,13 @@ private:
             // pip reads file: includes through its session, which only knows "file://" URLs.
             if (!util::starts_with_icase(name, "file://")) {
                 return make_error(ErrorCode::invalid_input,
-                                  fmt::format("cannot read '{}': file URLs start with file://", name), at,
-                                  "write a relative path without file:, or file:///absolute/path");
+                                  fmt::format("cannot read '{}': file URLs start with file://", util::redact_url(name)),
+                                  at, "write a relative path without file:, or file:///absolute/path");
             }
             auto p = detail::file_url_to_path(name);
             if (!p) {
-                return make_error(ErrorCode::invalid_input, fmt::format("non-local file URL '{}'", name), at,
+                return make_error(ErrorCode::invalid_input,
+                                  fmt::format("non-local file URL '{}'", util::redact_url(name)), at,
                                   "use a local path or an http(s) URL");
             }
             path = *p;
@@ -243,8 +247,8 @@ private:
         auto key = identity(name);
         if (std::find(m_stack_keys.begin(), m_stack_keys.end(), key) != m_stack_keys.end()) {
             std::string chain;
-            for (const auto& n : m_stack_names) chain += n + " -> ";
-            chain += name;
+            for (const auto& n : m_stack_names) chain += util::redact_url(n) + " -> ";
+            chain += util::redact_url(name);
             return make_error(ErrorCode::invalid_input, fmt::format("requirements files include each other: {}", chain),
                               at, "remove one of the -r/-c lines");
         }
@@ -263,14 +267,14 @@ private:
         if (std::find(m_result.files.begin(), m_result.files.end(), name) == m_result.files.end()) {
             m_result.files.push_back(name);
         }
-        auto text = detail::decode(bytes, name);
+        auto text = detail::decode(bytes, util::redact_url(name));
         if (!text) return unexpected(std::move(text).error());
         auto lines = detail::logical_lines(*text, m_options.environment);
 
         m_stack_keys.push_back(key);
         m_stack_names.push_back(name);
         for (const auto& line : lines) {
-            m_file = name;
+            m_file = util::redact_url(name);  // a label: locations and origins must not carry a password
             m_line = &line;
             auto r = handle_line(line, name, constraint, depth);
             if (!r) return r;
@@ -525,7 +529,7 @@ private:
             auto saved_line = m_line;
             auto r = parse_source(child, nested_constraint, std::nullopt, at, depth + 1);
             m_line = saved_line;
-            m_file = file;
+            m_file = util::redact_url(file);
             return r;
         }
         apply_option_line(lo, file);
@@ -582,7 +586,7 @@ private:
                          const LogicalLine& line, bool constraint) -> Expected<void> {
         Entry entry;
         entry.text = args;
-        entry.origin = {file, line.number};
+        entry.origin = {util::redact_url(file), line.number};
         entry.constraint = constraint;
         entry.hashes = lo.hashes;
         for (const auto& g : lo.global_options) entry.global_options.push_back(g.value);

@@ -224,3 +224,50 @@ TEST(ReqfileText, NeverThrowsOnHostileInput) {
 }
 
 }  // namespace
+
+// Errors and origins are printed and written to lock files and reports: an index password in the file must
+// not travel with them (only the URL itself, for the download, keeps it).
+TEST(ReqfileSecrets, ErrorContextOfALineWithAnIndexPasswordIsRedacted) {
+    ParseOptions options;
+    options.environment = [](std::string_view n) -> std::optional<std::string> {
+        if (n == "IDX_PW") return "env-pw-4f2a";
+        return std::nullopt;
+    };
+    for (const std::string text : {"-i https://user:pw-9c1e@idx.example/simple --no-such-option\n",
+                                   "--extra-index-url https://user:pw-9c1e@idx.example/simple --frob\n",
+                                   "-i https://user:${IDX_PW}@idx.example/simple --bogus\n",
+                                   "foo @ https://user:pw-9c1e@idx.example/foo-1.0.tar.gz\n"}) {
+        auto r = parse_text(text, "r.txt", options);
+        ASSERT_FALSE(r) << text;
+        const auto shown = r.error().to_string();
+        EXPECT_EQ(shown.find("pw-9c1e"), std::string::npos) << shown;
+        EXPECT_EQ(shown.find("env-pw-4f2a"), std::string::npos) << shown;
+    }
+}
+
+TEST(ReqfileSecrets, AFileReadFromAUrlWithCredentialsIsNamedWithoutThePassword) {
+    ParseOptions options;
+    std::string fetched;
+    options.fetcher = [&](std::string_view url) -> Expected<std::string> {
+        fetched = std::string(url);
+        if (url.find("missing") != std::string_view::npos) return make_error(ErrorCode::network, "HTTP 404");
+        return std::string("foo==1.0\n");
+    };
+    auto r = parse_text("-r https://user:pw-9c1e@idx.example/reqs.txt\n", "top.txt", options);
+    ASSERT_TRUE(r) << r.error().to_string();
+    EXPECT_EQ(fetched, "https://user:pw-9c1e@idx.example/reqs.txt") << "the download keeps the credentials";
+    ASSERT_EQ(r->requirements.size(), 1U);
+    EXPECT_EQ(r->requirements[0].origin.to_string(), "https://user:***@idx.example/reqs.txt:1");
+
+    auto missing = parse_text("-r https://user:pw-9c1e@idx.example/missing.txt\n", "top.txt", options);
+    ASSERT_FALSE(missing);
+    EXPECT_EQ(missing.error().to_string().find("pw-9c1e"), std::string::npos) << missing.error().to_string();
+
+    auto bad = parse_text("-r https://user:pw-9c1e@idx.example/reqs.txt\n", "top.txt", [&] {
+        ParseOptions o = options;
+        o.fetcher = [](std::string_view) -> Expected<std::string> { return std::string("foo==1.0 --frob\n"); };
+        return o;
+    }());
+    ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.error().location.file, "https://user:***@idx.example/reqs.txt");
+}
