@@ -332,6 +332,10 @@ auto resolve_s3_connection(const s3::AwsOptions& options, const s3::Environment&
     }
     // S3 requests are signed; a ~/.netrc password must never be attached to them.
     connection.client.http.netrc = std::filesystem::path();
+    if (options.timeout) {
+        connection.client.http.connect_timeout = *options.timeout;
+        connection.client.http.low_speed_time = *options.timeout;
+    }
     if (auto ca = env.get("AWS_CA_BUNDLE")) connection.client.http.ca_bundle = std::filesystem::path(*ca);
 
     s3::NetworkProviderOptions network_options;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
 
@@ -25,7 +26,9 @@ auto metadata_engine(const NetworkProviderOptions& options, const Endpoint& endp
     o.total_timeout = options.metadata_timeout * (options.metadata_attempts + 1);
     o.max_attempts = options.metadata_attempts;
     o.backoff_base = std::chrono::milliseconds(50);
-    o.low_speed_time = std::chrono::seconds(5);
+    // A stall must be noticed within one attempt's share of the budget, or the retry never gets to run.
+    o.low_speed_time =
+        std::max(std::chrono::seconds(1), std::chrono::ceil<std::chrono::seconds>(options.metadata_timeout));
     o.https_proxy = "";
     o.http_proxy = "";
     o.no_proxy = "";

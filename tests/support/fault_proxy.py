@@ -12,13 +12,24 @@ A fault SPEC is a comma-separated list of:
     stall            read the request, never answer (the client must time out)
     stall-body       send the headers and half of the body, then never send more
     truncate         send the headers (with the full Content-Length) and half of the body, then close
+    reset-body       send the headers and half of the body, then close with a TCP RST (reset mid-body)
+    bad-length=D     a wrong Content-Length: the header says the body's length + D (D may be negative); the
+                     whole body is sent, then the connection is closed (the client sees a short body, or
+                     bytes past the end it was told)
+    drip=BPS         send the answer (head and body) at BPS bytes per second, in small steady pieces
     status=N         answer N (e.g. 500, 503, 429) without asking the upstream
     retry-after=S    with status=N: add "Retry-After: S"
     latency=MS       wait MS milliseconds before answering (applies even after `times` is used up)
+    connect-latency=MS  wait MS milliseconds after accepting a connection, before reading its first request
+                     (a connection set-up round trip; only from --fault or the control endpoint, which
+                     apply to connections accepted afterwards: a path-given SPEC comes too late for that)
     times=N          the fault (other than latency) applies to the first N requests, then requests pass
     id=WORD          only makes the spec unique, so that its `times` counter is its own
     match=TEXT       the fault applies only to requests whose target (path and query) contains TEXT
                      (e.g. match=partNumber=2 to fail one part of an S3 multipart upload); others pass
+    suffix=TEXT      ... only to requests whose path (without the query) ends with TEXT (".whl" is not
+                     ".whl.metadata")
+    method=NAME      ... only to requests with this method (GET, PUT, ...)
 
 Where the SPEC comes from, first match wins:
     1. the path: "/_fault/<SPEC>/<rest>" forwards "/<rest>" (parallel-safe: each test uses its own path)
@@ -45,12 +56,28 @@ class Fault:
         self.status = None
         self.retry_after = None
         self.latency_ms = 0
+        self.connect_latency_ms = 0
         self.times = None
         self.match = None
+        self.suffix = None
+        self.method = None
+        self.delta = 0
+        self.drip = None
         for part in filter(None, (p.strip() for p in spec.split(","))):
             key, _, value = part.partition("=")
-            if key in ("reset", "stall", "stall-body", "truncate"):
+            if key in ("reset", "stall", "stall-body", "truncate", "reset-body"):
                 self.kind = key
+            elif key == "bad-length":
+                self.kind = key
+                self.delta = int(value)
+            elif key == "drip":
+                self.drip = int(value)
+                if self.drip <= 0:
+                    raise ValueError("drip needs a positive rate")
+            elif key == "suffix":
+                self.suffix = value
+            elif key == "method":
+                self.method = value.upper()
             elif key == "status":
                 self.kind = "status"
                 self.status = int(value)
@@ -58,6 +85,8 @@ class Fault:
                 self.retry_after = value
             elif key == "latency":
                 self.latency_ms = int(value)
+            elif key == "connect-latency":
+                self.connect_latency_ms = int(value)
             elif key == "times":
                 self.times = int(value)
             elif key == "id":
@@ -104,7 +133,7 @@ class Proxy:
                 return v
         return None
 
-    def pick_fault(self, target):
+    def pick_fault(self, method, target):
         spec = self.default_spec
         rest = target
         if target.startswith("/_fault/"):
@@ -116,11 +145,15 @@ class Proxy:
         fault = Fault(spec)
         if fault.match is not None and fault.match not in rest:
             return None, rest
+        if fault.suffix is not None and not rest.partition("?")[0].endswith(fault.suffix):
+            return None, rest
+        if fault.method is not None and fault.method != method:
+            return None, rest
         key = (spec, rest)
         used = self.counters.get(key, 0)
         self.counters[key] = used + 1
         if fault.times is not None and used >= fault.times:
-            fault.kind = None  # exhausted: only latency remains
+            fault.kind = None  # exhausted: only latency and drip remain
         return fault, rest
 
     async def fetch_upstream(self, method, rest, headers, body):
@@ -195,6 +228,10 @@ class Proxy:
         self.connections += 1
         sock = writer.get_extra_info("socket")
         try:
+            if self.default_spec:
+                connect_latency = Fault(self.default_spec).connect_latency_ms
+                if connect_latency:
+                    await asyncio.sleep(connect_latency / 1000.0)
             while True:
                 head = await self.read_head(reader)
                 if head is None:
@@ -212,7 +249,7 @@ class Proxy:
                     continue
                 self.requests += 1
                 try:
-                    fault, rest = self.pick_fault(target)
+                    fault, rest = self.pick_fault(method, target)
                 except ValueError as e:
                     msg = (str(e) + "\n").encode()
                     writer.write(self.encode_head(400, "Bad Request", [("Content-Length", str(len(msg)))]) + msg)
@@ -247,6 +284,29 @@ class Proxy:
                 if method != "HEAD" and status not in (204, 304) and not 100 <= status < 200:
                     resp_headers = [(k, v) for k, v in resp_headers if k.lower() != "content-length"]
                     resp_headers.append(("Content-Length", str(len(payload))))
+                if kind == "bad-length":
+                    resp_headers = [(k, v) for k, v in resp_headers if k.lower() != "content-length"]
+                    resp_headers.append(("Content-Length", str(max(0, len(payload) + fault.delta))))
+                    writer.write(self.encode_head(status, reason, resp_headers) + payload)
+                    await writer.drain()
+                    writer.close()
+                    return
+                if kind == "reset-body":
+                    writer.write(self.encode_head(status, reason, resp_headers) + payload[: len(payload) // 2])
+                    await writer.drain()
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    writer.transport.abort()
+                    return
+                if fault and fault.drip:
+                    data = self.encode_head(status, reason, resp_headers) + payload
+                    step = max(1, fault.drip // 20)
+                    for pos in range(0, len(data), step):
+                        writer.write(data[pos:pos + step])
+                        await writer.drain()
+                        await asyncio.sleep(step / fault.drip)
+                    if (self.header(headers, "connection") or "").lower() == "close" or version == "HTTP/1.0":
+                        return
+                    continue
                 if kind in ("truncate", "stall-body"):
                     writer.write(self.encode_head(status, reason, resp_headers) + payload[: len(payload) // 2])
                     await writer.drain()

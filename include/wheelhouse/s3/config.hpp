@@ -2,6 +2,7 @@
 // settings resolved from flags, environment and profile as the AWS CLI does.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <initializer_list>
 #include <map>
@@ -85,6 +86,8 @@ struct AwsOptions {
     std::optional<std::string> profile;
     std::optional<std::string> region;
     std::optional<std::string> endpoint_url;
+    // --timeout: a connection not made, or a transfer with no progress, within this time is a stall (retried).
+    std::optional<std::chrono::seconds> timeout;
 };
 
 struct ProfileChoice {
