@@ -91,6 +91,11 @@ auto make_engine(const BuildOptions& options, const std::vector<std::string>& tr
     http_options.max_per_host = http_options.max_concurrency;
     http_options.ca_bundle = options.cert;
     http_options.trusted_hosts = trusted_hosts;
+    http_options.cancel = options.cancel;
+    if (options.timeout) {
+        http_options.connect_timeout = *options.timeout;
+        http_options.low_speed_time = *options.timeout;
+    }
     return http::Engine::create(http_options);
 }
 
@@ -133,6 +138,7 @@ auto plan_from_resolution(const BuildOptions& options, const Inputs& inputs, htt
     auto client = index::Client::create(engine, client_options);
     if (!client) return unexpected(std::move(client).error());
     ClientProvider provider(*client, options.target, inputs.options.pre, options.reporter);
+    provider.set_constraints(inputs.constraints);
 
     resolve::Request request;
     request.requirements = inputs.requirements;
@@ -160,7 +166,7 @@ auto plan_from_resolution(const BuildOptions& options, const Inputs& inputs, htt
         locked.origin = provider.origin(p.file.url);
         versions[p.name] = locked.version;
         plan.packages.push_back(std::move(locked));
-        plan.fetch_urls.push_back(p.file.url);
+        plan.fetch_urls.push_back(index::with_credentials(p.file.url, inputs.sources));
     }
     std::set<std::string> pinned;
     const auto environment = options.target.marker_environment();
@@ -410,6 +416,19 @@ auto read_lock_file(const fs::path& path) -> Expected<LockFile> {
     return lock;
 }
 
+namespace {
+
+auto interrupted(const BuildOptions& options) -> bool {
+    return options.cancel != nullptr && options.cancel->load();
+}
+
+auto interrupted_error() -> Unexpected<Error> {
+    return make_error(ErrorCode::io, "interrupted: the build stopped before it finished", {},
+                      "the outputs of an earlier build, if any, are unchanged");
+}
+
+}  // namespace
+
 auto build(const BuildOptions& options) -> Expected<BuildResult> {
     const auto started = Clock::now();
     BuildResult result;
@@ -430,6 +449,15 @@ auto build(const BuildOptions& options) -> Expected<BuildResult> {
     Expected<Plan> plan = Plan{};
     if (options.locked) {
         plan = plan_from_lock(options, *options.locked);
+        if (plan) {
+            // A lock holds URLs without credentials: the index flags (and PIP_*) give them back per host.
+            index::Sources given;
+            if (flags->index_url) given.index_urls.push_back(*flags->index_url);
+            given.index_urls.insert(given.index_urls.end(), flags->extra_index_urls.begin(),
+                                    flags->extra_index_urls.end());
+            given.find_links = flags->find_links;
+            for (auto& url : plan->fetch_urls) url = index::with_credentials(url, given);
+        }
     } else {
         auto inputs = read_inputs(options.inputs, *engine);
         if (!inputs) return unexpected(std::move(inputs).error());
@@ -443,6 +471,8 @@ auto build(const BuildOptions& options) -> Expected<BuildResult> {
     result.warnings = plan->warnings;
     result.notes = plan->notes;
     result.timings.resolve = elapsed(phase);
+
+    if (interrupted(options)) return interrupted_error();
 
     // 2. Fetch every wheel into the content-addressed cache (a private, temporary one with --no-cache).
     phase = Clock::now();
@@ -463,6 +493,8 @@ auto build(const BuildOptions& options) -> Expected<BuildResult> {
     auto wheels = fetch_all(options, *plan, *engine, *store, result);
     if (!wheels) return unexpected(std::move(wheels).error());
     result.timings.fetch = elapsed(phase);
+
+    if (interrupted(options)) return interrupted_error();
 
     // 3. Lay out plugins.zip (size guard, name clashes) and write it, reproducibly, into a staging folder.
     phase = Clock::now();
@@ -507,6 +539,8 @@ auto build(const BuildOptions& options) -> Expected<BuildResult> {
           std::pair{k_report_json, build_report_json(result).dump(2) + "\n"}}) {
         if (auto ok = util::write_file_atomic(staging->path() / name, content); !ok) return unexpected(ok.error());
     }
+
+    if (interrupted(options)) return interrupted_error();
 
     // 5. All outputs exist: move them into place.
     if (auto ok = commit_outputs(staging->path(), options.output); !ok) return unexpected(ok.error());

@@ -1,10 +1,12 @@
 #include "wheelhouse/app/index_provider.hpp"
 
 #include <algorithm>
+#include <set>
 #include <utility>
 
 #include "wheelhouse/cache/http_cache.hpp"
 #include "wheelhouse/pep440/specifier.hpp"
+#include "wheelhouse/tags/filename.hpp"
 
 namespace wheelhouse::app {
 
@@ -67,13 +69,37 @@ auto ClientProvider::metadata(std::string_view project, const resolve::Candidate
     return result;
 }
 
-// The resolver asks for the metadata of the newest installable version first; fetching those for every
-// project of a batch at once turns a chain of round trips into one parallel batch.
-void ClientProvider::prefetch_metadata(const std::vector<std::string>& projects) {
+void ClientProvider::hint(const std::string& project, const pep440::SpecifierSet& specifier) {
+    if (specifier.to_string().empty()) return;
+    auto& list = m_hints[project];
+    for (const auto& s : list) {
+        if (s.to_string() == specifier.to_string()) return;
+    }
+    list.push_back(specifier);
+}
+
+void ClientProvider::set_constraints(const std::vector<resolve::Constraint>& constraints) {
+    const auto env = m_target.marker_environment();
+    for (const auto& c : constraints) {
+        if (c.requirement.marker) {
+            auto applies = c.requirement.marker->evaluate(env);
+            if (!applies || !*applies) continue;
+        }
+        hint(tags::normalize_name(c.requirement.name), c.requirement.specifier);
+    }
+}
+
+// The resolver asks for the metadata of the newest installable version first (within the constraints);
+// fetching those for every project of a batch at once turns a chain of round trips into one parallel batch.
+auto ClientProvider::prefetch_metadata(const std::vector<std::string>& projects) -> std::vector<std::string> {
+    std::vector<std::string> chosen(projects.size());
     std::vector<index::Candidate> wanted;
-    for (const auto& p : projects) {
+    auto python = pep440::Version::parse(m_target.python().full_version());
+    for (std::size_t i = 0; i < projects.size(); ++i) {
+        const auto& p = projects[i];
         auto it = m_pages.find(p);
         if (it == m_pages.end() || !it->second) continue;
+        const auto hints = m_hints.find(p);
         const index::Candidate* best = nullptr;
         std::size_t best_priority = 0;
         for (const auto& c : it->second->candidates) {
@@ -81,8 +107,12 @@ void ClientProvider::prefetch_metadata(const std::vector<std::string>& projects)
             if (!m_pre && c.version().is_prerelease()) continue;
             if (c.requires_python) {
                 auto spec = pep440::SpecifierSet::parse(*c.requires_python);
-                auto python = pep440::Version::parse(m_target.python().full_version());
                 if (spec && python && !spec->contains(*python, true)) continue;
+            }
+            if (hints != m_hints.end() &&
+                !std::all_of(hints->second.begin(), hints->second.end(),
+                             [&](const pep440::SpecifierSet& s) { return s.contains(c.version(), true); })) {
+                continue;
             }
             auto rank = m_target.rank(*c.wheel());
             if (!rank.compatible) continue;
@@ -92,21 +122,52 @@ void ClientProvider::prefetch_metadata(const std::vector<std::string>& projects)
                 best_priority = rank.priority;
             }
         }
-        if (best != nullptr && m_metadata.find(best->url) == m_metadata.end()) wanted.push_back(*best);
+        if (best == nullptr) continue;
+        chosen[i] = best->url;
+        if (m_metadata.find(best->url) == m_metadata.end() &&
+            std::none_of(wanted.begin(), wanted.end(), [&](const auto& w) { return w.url == best->url; })) {
+            wanted.push_back(*best);
+        }
     }
-    if (wanted.size() < 2) return;
+    if (wanted.empty()) return chosen;
     auto results = m_client.metadata(wanted, m_reporter);
     for (std::size_t i = 0; i < wanted.size() && i < results.size(); ++i) {
-        if (results[i]) {
-            m_metadata.emplace(wanted[i].url, std::move(results[i]->parsed));
-        }
-        // Errors are not kept: metadata() asks again and reports them where the resolver needs it.
+        // Failures are kept too: metadata() hands them to the resolver if it ever asks for that file (asking the
+        // server again would turn a hash mismatch into a silent second download).
+        m_metadata.emplace(wanted[i].url, results[i] ? Expected<metadata::Metadata>(std::move(results[i]->parsed))
+                                                     : Expected<metadata::Metadata>(unexpected(results[i].error())));
     }
+    return chosen;
 }
 
 void ClientProvider::prefetch(const std::vector<std::string>& projects) {
-    load(projects);
-    prefetch_metadata(projects);
+    const auto env = m_target.marker_environment();
+    std::vector<std::string> frontier = projects;
+    std::set<std::string, std::less<>> seen(projects.begin(), projects.end());
+    // A guess only: a level's failures (a missing page, bad metadata) are left for the resolver to meet.
+    for (int level = 0; level < 100 && !frontier.empty(); ++level) {
+        load(frontier);
+        const auto chosen = prefetch_metadata(frontier);
+        std::vector<std::string> next;
+        for (const auto& url : chosen) {
+            if (url.empty()) continue;
+            auto meta = m_metadata.find(url);
+            if (meta == m_metadata.end() || !meta->second) continue;
+            auto requirements = meta->second->requires_dist();
+            if (!requirements) continue;
+            for (const auto& r : *requirements) {
+                if (r.url) continue;
+                if (r.marker) {
+                    auto applies = r.marker->evaluate(env);
+                    if (!applies || !*applies) continue;  // extras' dependencies wait until an extra is asked for
+                }
+                auto name = tags::normalize_name(r.name);
+                hint(name, r.specifier);
+                if (seen.insert(name).second && m_pages.find(name) == m_pages.end()) next.push_back(name);
+            }
+        }
+        frontier = std::move(next);
+    }
 }
 
 auto ClientProvider::origin(std::string_view url) const -> std::string {

@@ -108,6 +108,7 @@ auto lock(const LockOptions& options) -> Expected<LockResult> {
     if (!client) return unexpected(std::move(client).error());
 
     ClientProvider provider(*client, options.target, inputs->options.pre, options.reporter);
+    provider.set_constraints(inputs->constraints);
     resolve::Request request;
     request.requirements = inputs->requirements;
     request.constraints = inputs->constraints;

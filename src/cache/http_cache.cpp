@@ -196,7 +196,8 @@ auto HttpCache::store(std::string_view url, const CachedPage& page) const -> Exp
         return make_error(ErrorCode::io,
                           fmt::format("cannot create cache folder {}: {}", path.parent_path().string(), ec.message()));
     }
-    return util::write_file_atomic(path, serialize(page));
+    // Unsynced: the entry holds its body size and format marker, so a torn entry reads as absent.
+    return util::write_file_atomic(path, serialize(page), util::Durability::unsynced);
 }
 
 auto HttpCache::page_from_response(std::string_view url, std::string_view accept, const http::Response& response,

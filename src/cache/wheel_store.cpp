@@ -298,7 +298,9 @@ auto WheelStore::insert_file(const fs::path& source, std::string_view filename, 
 }
 
 auto WheelStore::remember_url(std::string_view url, std::string_view sha256) const -> Expected<void> {
-    return util::write_file_atomic(m_root / "urls" / util::sha256_hex(url), lower(sha256) + "\n");
+    // Unsynced: a torn entry is not a digest and reads as absent (the wheel is then downloaded again).
+    return util::write_file_atomic(m_root / "urls" / util::sha256_hex(url), lower(sha256) + "\n",
+                                   util::Durability::unsynced);
 }
 
 auto WheelStore::recall_url(std::string_view url) const -> std::optional<std::string> {

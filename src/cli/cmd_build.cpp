@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
+#include "interrupt.hpp"
+#include "reference.hpp"
 #include "source_options.hpp"
 #include "target_options.hpp"
 #include "wheelhouse/app/build.hpp"
@@ -53,6 +55,7 @@ public:
     SourceOptions m_sources;
     bool m_no_cache = false;
     bool m_offline = false;
+    unsigned m_timeout = 0;
 
     auto run(const Terminal& terminal) -> int override {
         if (m_requirements.empty() && m_locked.empty()) {
@@ -69,6 +72,7 @@ public:
         options.offline = m_offline;
         options.wheel_dir = m_wheel_dir;
         options.plugins_path = m_plugins_path;
+        if (m_timeout > 0) options.timeout = std::chrono::seconds(m_timeout);
         if (!m_locked.empty()) options.locked = std::filesystem::path(m_locked);
         if (!m_plugins_dir.empty()) options.plugins_dir = std::filesystem::path(m_plugins_dir);
         if (!m_sources.cert.empty()) options.cert = std::filesystem::path(m_sources.cert);
@@ -94,9 +98,15 @@ public:
             progress.emplace("Building");
             options.reporter = &*progress;
         }
+        // Ctrl-C: transfers stop, the staged outputs and temporary downloads are removed, exit 130.
+        install_interrupt_handlers();
+        options.cancel = &interrupt_flag();
         auto result = app::build(options);
         progress.reset();
-        if (!result) return report_error(terminal, result.error());
+        if (!result) {
+            const int code = report_error(terminal, result.error());
+            return interrupt_flag().load() ? k_interrupted_exit : code;
+        }
         for (const auto& w : result->warnings) terminal.warn(w);
         if (terminal.json()) {
             terminal.out_json(app::build_report_json(*result));
@@ -127,11 +137,16 @@ auto add_build_command(CLI::App& parent) -> std::pair<CLI::App*, std::unique_ptr
     auto* sub = parent.add_subcommand("build", "Build plugins.zip and requirements.txt that MWAA installs offline");
     auto& c = *command;
     sub->add_option("-r,--requirement", c.m_requirements, "Requirements file (path or URL; repeatable)")
+        ->type_name(file_type)
         ->allow_extra_args(false);
-    sub->add_option("-c,--constraint", c.m_constraints, "Constraints file (repeatable)")->allow_extra_args(false);
-    sub->add_option("-o,--output", c.m_output, "Output folder (default dist)");
-    sub->add_option("--locked", c.m_locked, "Build exactly the packages of this lock file (no resolution)");
-    sub->add_option("--plugins-dir", c.m_plugins_dir, "Your plugin files, merged at the root of plugins.zip");
+    sub->add_option("-c,--constraint", c.m_constraints, "Constraints file (repeatable)")
+        ->type_name(file_type)
+        ->allow_extra_args(false);
+    sub->add_option("-o,--output", c.m_output, "Output folder (default dist)")->type_name(dir_type);
+    sub->add_option("--locked", c.m_locked, "Build exactly the packages of this lock file (no resolution)")
+        ->type_name(file_type);
+    sub->add_option("--plugins-dir", c.m_plugins_dir, "Your plugin files, merged at the root of plugins.zip")
+        ->type_name(dir_type);
     sub->add_option("--wheel-dir", c.m_wheel_dir, "Folder for the wheels inside plugins.zip (default: the root)");
     sub->add_option("--plugins-path", c.m_plugins_path,
                     "Where MWAA unzips plugins.zip (default /usr/local/airflow/plugins)");
@@ -139,6 +154,10 @@ auto add_build_command(CLI::App& parent) -> std::pair<CLI::App*, std::unique_ptr
     c.m_target.add_to(*sub);
     c.m_sources.add_to(*sub);
     sub->add_flag("--offline", c.m_offline, "Take wheels from the cache only (no downloads)");
+    sub->add_option("--timeout", c.m_timeout,
+                    "Seconds without a connection or without progress before a transfer is retried (default: 10 to "
+                    "connect, 30 idle)")
+        ->check(CLI::Range(1, 3600));
     sub->add_flag("--no-cache", c.m_no_cache, "Use a private temporary cache instead of the shared one");
     sub->footer(
         "Writes DIR/plugins.zip (reproducible: SOURCE_DATE_EPOCH sets its timestamps), DIR/requirements.txt,\n"

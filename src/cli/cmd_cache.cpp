@@ -61,7 +61,12 @@ auto add_cache_command(CLI::App& parent) -> std::pair<CLI::App*, std::unique_ptr
     command->m_clean = sub->add_subcommand("clean", "Remove every cached wheel and partial download");
     command->m_prune = sub->add_subcommand("prune", "Remove wheels not used for a while");
     command->m_prune->add_option("--older-than", command->m_days, "Days without use (default 30)");
-    sub->footer("Cache folder: $WHEELHOUSE_CACHE_DIR, else $XDG_CACHE_HOME/wheelhouse, else ~/.cache/wheelhouse.");
+    sub->footer(
+        "Cache folder: $WHEELHOUSE_CACHE_DIR, else $XDG_CACHE_HOME/wheelhouse, else ~/.cache/wheelhouse.\n"
+        "Examples:\n"
+        "  wheelhouse cache info --json\n"
+        "  wheelhouse cache prune --older-than 7\n"
+        "  WHEELHOUSE_CACHE_DIR=/mnt/ci-cache wheelhouse cache clean");
     return {sub, std::move(command)};
 }
 

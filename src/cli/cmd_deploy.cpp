@@ -1,10 +1,8 @@
 // `wheelhouse deploy dist/ --bucket NAME`: upload plugins.zip, requirements.txt and the DAGs to the MWAA bucket and
 // print the version ids and the `aws mwaa update-environment` arguments.
-#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <optional>
@@ -12,30 +10,12 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
+#include "interrupt.hpp"
 #include "wheelhouse/app/deploy.hpp"
 #include "wheelhouse/util/strings.hpp"
 
 namespace wheelhouse::cli {
 namespace {
-
-// Set by SIGINT/SIGTERM; the deploy checks it between files and between waves of multipart parts, and the
-// client aborts an interrupted multipart upload. The handler is one-shot (SA_RESETHAND): a second Ctrl-C
-// kills the process at once.
-std::atomic<bool> g_interrupted{false};
-static_assert(std::atomic<bool>::is_always_lock_free);
-
-extern "C" void on_interrupt(int /*signal*/) {
-    g_interrupted.store(true);
-}
-
-void install_interrupt_handlers() {
-    struct sigaction action {};
-    action.sa_handler = on_interrupt;
-    sigemptyset(&action.sa_mask);
-    action.sa_flags = static_cast<int>(SA_RESETHAND);
-    sigaction(SIGINT, &action, nullptr);
-    sigaction(SIGTERM, &action, nullptr);
-}
 
 // A word as a POSIX shell would read it back.
 auto shell_quote(const std::string& word) -> std::string {
@@ -168,6 +148,7 @@ public:
     std::string m_region;
     std::string m_endpoint;
     std::size_t m_jobs = 8;
+    unsigned m_timeout = 0;
 
     auto run(const Terminal& terminal) -> int override {
         m_options.dist = m_dist;
@@ -175,6 +156,7 @@ public:
         if (!m_profile.empty()) m_aws.profile = m_profile;
         if (!m_region.empty()) m_aws.region = m_region;
         if (!m_endpoint.empty()) m_aws.endpoint_url = m_endpoint;
+        if (m_timeout > 0) m_aws.timeout = std::chrono::seconds(m_timeout);
         m_options.jobs = m_jobs;
         if (m_options.no_encryption && !m_options.kms_key_id.empty()) {
             return report_error(
@@ -193,13 +175,15 @@ public:
         if (m_options.no_encryption)
             terminal.warn("--no-encryption: objects are uploaded without server-side encryption");
 
+        // The deploy checks the flag between files and between waves of multipart parts; the client aborts an
+        // interrupted multipart upload.
         install_interrupt_handlers();
-        m_options.cancel = &g_interrupted;
+        m_options.cancel = &interrupt_flag();
         TerminalReporter reporter(terminal);
         auto result = app::deploy(m_options, *connection, &reporter);
         if (!result) {
             int code = report_error(terminal, result.error());
-            return g_interrupted.load() ? 130 : code;
+            return interrupt_flag().load() ? k_interrupted_exit : code;
         }
         if (terminal.json()) {
             terminal.out_json(to_json(*result));
@@ -253,6 +237,10 @@ auto add_deploy_command(CLI::App& parent) -> std::pair<CLI::App*, std::unique_pt
     sub->add_option("--environment-name", o.environment_name, "MWAA environment name for the printed command");
     sub->add_option("--jobs", command->m_jobs, "Parallel uploads (DAG files, multipart parts)")
         ->check(CLI::Range(1, 64));
+    sub->add_option("--timeout", command->m_timeout,
+                    "Seconds without a connection or without progress before a request is retried (default: 10 to "
+                    "connect, 30 idle)")
+        ->check(CLI::Range(1, 3600));
     sub->add_option("--profile", command->m_profile, "AWS profile (default: AWS_PROFILE, else default)");
     sub->add_option("--region", command->m_region, "AWS region (default: AWS_REGION, the profile, us-east-1)");
     sub->add_option("--endpoint-url", command->m_endpoint,

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
+#include "reference.hpp"
 #include "source_options.hpp"
 #include "target_options.hpp"
 #include "wheelhouse/app/lock.hpp"
@@ -87,11 +88,16 @@ auto add_lock_command(CLI::App& parent) -> std::pair<CLI::App*, std::unique_ptr<
     auto* sub = parent.add_subcommand("lock", "Resolve requirements for the MWAA target and write a lock file");
     auto& c = *command;
     sub->add_option("-r,--requirement", c.m_requirements, "Requirements file (path or URL; repeatable)")
+        ->type_name(file_type)
         ->required()
         ->allow_extra_args(false);
-    sub->add_option("-c,--constraint", c.m_constraints, "Constraints file (repeatable)")->allow_extra_args(false);
-    sub->add_option("-o,--output", c.m_output, "Lock file to write (default wheelhouse.lock.json)");
-    sub->add_option("--pinned", c.m_pinned, "Also write a pip-compatible requirements file with --hash lines");
+    sub->add_option("-c,--constraint", c.m_constraints, "Constraints file (repeatable)")
+        ->type_name(file_type)
+        ->allow_extra_args(false);
+    sub->add_option("-o,--output", c.m_output, "Lock file to write (default wheelhouse.lock.json)")
+        ->type_name(file_type);
+    sub->add_option("--pinned", c.m_pinned, "Also write a pip-compatible requirements file with --hash lines")
+        ->type_name(file_type);
     c.m_target.add_to(*sub);
     c.m_sources.add_to(*sub);
     sub->add_flag("--no-cache", c.m_no_cache, "Do not read or write the page cache");

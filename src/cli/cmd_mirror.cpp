@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
+#include "reference.hpp"
 #include "source_options.hpp"
 #include "wheelhouse/app/mirror.hpp"
 #include "wheelhouse/cache/http_cache.hpp"
@@ -107,13 +108,20 @@ auto add_mirror_command(CLI::App& parent) -> std::pair<CLI::App*, std::unique_pt
         "mirror", "Publish the wheels a requirement set needs as a static package index (folder or S3)");
     auto& c = *command;
     sub->add_option("-r,--requirement", c.m_requirements, "Requirements file (path or URL; repeatable)")
+        ->type_name(file_type)
         ->allow_extra_args(false);
-    sub->add_option("-c,--constraint", c.m_constraints, "Constraints file (repeatable)")->allow_extra_args(false);
+    sub->add_option("-c,--constraint", c.m_constraints, "Constraints file (repeatable)")
+        ->type_name(file_type)
+        ->allow_extra_args(false);
     sub->add_option("--locked", c.m_locked, "Publish exactly the packages of this lock file (repeatable)")
+        ->type_name(file_type)
         ->allow_extra_args(false);
     sub->add_option("--target", c.m_targets, "MWAA preset to resolve for (repeatable), e.g. mwaa-2.10.3")
+        ->type_name(target_type)
         ->allow_extra_args(false);
-    sub->add_option("--dest", c.m_dest, "Folder, or s3://bucket/prefix, that holds the index")->required();
+    sub->add_option("--dest", c.m_dest, "Folder, or s3://bucket/prefix, that holds the index")
+        ->type_name(dir_type)
+        ->required();
     sub->add_flag("--prune", c.m_prune, "List only this run's files, and remove what no page lists any more");
     c.m_sources.add_to(*sub);
     sub->add_flag("--offline", c.m_offline, "Take wheels from the cache only (no downloads)");

@@ -56,7 +56,12 @@ public:
 
 auto add_targets_command(CLI::App& parent) -> std::pair<CLI::App*, std::unique_ptr<Command>> {
     auto* sub = parent.add_subcommand("targets", "List the MWAA target presets (Python, platform, constraints)");
-    sub->footer("Example:\n  wheelhouse targets --json");
+    sub->footer(
+        "A --target takes a preset name, mwaa-<major.minor> or mwaa-<major>.x (the newest preset of that line),\n"
+        "or mwaa-latest.\n"
+        "Examples:\n"
+        "  wheelhouse targets\n"
+        "  wheelhouse targets --json");
     return {sub, std::make_unique<TargetsCommand>()};
 }
 

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "reference.hpp"
 #include "target_options.hpp"
 #include "wheelhouse/app/verify.hpp"
 #include "wheelhouse/util/file.hpp"
@@ -71,7 +72,8 @@ auto add_verify_command(CLI::App& parent) -> std::pair<CLI::App*, std::unique_pt
     auto command = std::make_unique<VerifyCommand>();
     auto* sub = parent.add_subcommand("verify", "Check offline that pip on the target would install a built bundle");
     auto& c = *command;
-    sub->add_option("dist", c.m_dist, "Folder with plugins.zip and requirements.txt (default dist)");
+    sub->add_option("dist", c.m_dist, "Folder with plugins.zip and requirements.txt (default dist)")
+        ->type_name(dir_type);
     c.m_target.add_to(*sub);
     sub->add_option("--plugins-path", c.m_plugins_path,
                     "Where MWAA unzips plugins.zip (default /usr/local/airflow/plugins)");
@@ -81,7 +83,8 @@ auto add_verify_command(CLI::App& parent) -> std::pair<CLI::App*, std::unique_pt
         "URL), every requirement and constraint satisfiable from the bundled wheels alone (the resolver over the\n"
         "bundle), every dependency present, every wheel compatible with the target, no sdists, hashes as in\n"
         "build-report.json. Without --target, the report's target is used.\n"
-        "Example:\n"
+        "Examples:\n"
+        "  wheelhouse verify dist/\n"
         "  wheelhouse verify dist/ --target mwaa-2.10.3 --json");
     return {sub, std::move(command)};
 }

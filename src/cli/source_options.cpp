@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "reference.hpp"
+
 namespace wheelhouse::cli {
 
 void SourceOptions::add_to(CLI::App& command) {
@@ -10,11 +12,12 @@ void SourceOptions::add_to(CLI::App& command) {
     index->add_option("--extra-index-url", flags.extra_index_urls, "Another index (repeatable)")
         ->allow_extra_args(false);
     index->add_option("-f,--find-links", flags.find_links, "Folder or page with wheels (repeatable)")
+        ->type_name(dir_type)
         ->allow_extra_args(false);
     index->add_flag("--no-index", flags.no_index, "Ignore package indexes (use --find-links only)");
     index->add_option("--trusted-host", flags.trusted_hosts, "Allow plain http:// for this host (repeatable)")
         ->allow_extra_args(false);
-    index->add_option("--cert", cert, "CA bundle for TLS verification");
+    index->add_option("--cert", cert, "CA bundle for TLS verification")->type_name(file_type);
     index->add_flag("--pre", flags.pre, "Include prereleases");
     index->add_flag("--prefer-binary", flags.prefer_binary, "Prefer older wheels over newer sdists");
     index
@@ -23,8 +26,10 @@ void SourceOptions::add_to(CLI::App& command) {
         ->allow_extra_args(false);
     index->add_option("--no-binary", flags.no_binary, "Names whose wheels are refused")->allow_extra_args(false);
     command.add_option("-j,--jobs", jobs, "Parallel transfers (default 16)")->check(CLI::Range(1, 256));
-    auto* airflow = command.add_option("--airflow-constraints", airflow_file,
-                                       "Airflow constraints file to use instead of downloading the target's");
+    auto* airflow = command
+                        .add_option("--airflow-constraints", airflow_file,
+                                    "Airflow constraints file to use instead of downloading the target's")
+                        ->type_name(file_type);
     auto* no_airflow_flag =
         command.add_flag("--no-airflow-constraints", no_airflow, "Do not apply Airflow's constraints");
     airflow->excludes(no_airflow_flag);

@@ -1,10 +1,13 @@
 #include "target_options.hpp"
 
+#include "reference.hpp"
+
 namespace wheelhouse::cli {
 
 void TargetFlags::add_to(CLI::App& command) {
     auto* group = command.add_option_group("Target", "The MWAA environment (or interpreter) to package for");
-    group->add_option("--target", preset, "MWAA preset, e.g. mwaa-2.10.3 (see 'wheelhouse targets')");
+    group->add_option("--target", preset, "MWAA preset, e.g. mwaa-2.10.3 (see 'wheelhouse targets')")
+        ->type_name(target_type);
     group->add_option("--python-version", python_version, "Python version as pip spells it: 3.11, 311, 3.11.4");
     group
         ->add_option("--platform", platforms,

@@ -656,6 +656,18 @@ struct Engine::Impl {
         std::map<std::string, std::size_t> per_host;
         std::size_t active = 0;
         while (!pending.empty() || active > 0) {
+            if (options.cancel != nullptr && options.cancel->load()) {
+                for (auto& t : transfers) {
+                    if (t->result) continue;
+                    if (t->easy) curl_multi_remove_handle(multi.get(), t->easy.get());
+                    fail(*t, Error{ErrorCode::network,
+                                   fmt::format("{} {}: interrupted", method_name(t->request.method), t->redacted_url()),
+                                   {},
+                                   {},
+                                   {}});
+                }
+                break;
+            }
             const auto now = Clock::now();
             // Start what may start, keeping queue order among the rest.
             std::deque<Transfer*> waiting;

@@ -227,8 +227,13 @@ struct Client::Impl {
             const auto done = std::chrono::system_clock::now();
             if (response->not_modified() && job.cached) {
                 ++stats.not_modified;
+                const cache::CachedPage before = *job.cached;
                 auto page = cache::HttpCache::refreshed(std::move(*job.cached), *response, done);
-                (void)cache->store(job.url, page);  // a cache that cannot be written only costs speed
+                // The stored time only matters for a lifetime; with none and the same validators, the entry on
+                // disk is already right and rewriting it would cost a write per page on every warm run.
+                const bool unchanged = !page.max_age && !before.max_age && page.etag == before.etag &&
+                                       page.last_modified == before.last_modified && page.no_cache == before.no_cache;
+                if (!unchanged) (void)cache->store(job.url, page);  // an unwritable cache only costs speed
                 out.push_back(parse_page(page.body, page.content_type, job.url, job.label));
                 continue;
             }
@@ -584,10 +589,14 @@ struct Client::Impl {
             if (auto hex = sha256_of(file.hashes)) path = metadata_cache_path("wheel-sha256", *hex);
         }
         if (!path) return;
-        // Only what came from the network gets here, so an entry that exists was damaged: replace it.
+        // Only what came from the network gets here, so an entry that exists was damaged: replace it. Entries
+        // under the metadata's own digest are checked when read and need no fsync; those under the wheel's
+        // digest are not checkable, so they are synced.
         std::error_code ec;
         fs::create_directories(path->parent_path(), ec);
-        (void)util::write_file_atomic(*path, meta.text);  // a cache that cannot be written only costs speed
+        const auto durability =
+            meta.source == MetadataSource::pep658 ? util::Durability::unsynced : util::Durability::synced;
+        (void)util::write_file_atomic(*path, meta.text, durability);  // unwritable cache: only costs speed
     }
 
     auto metadata_many(const std::vector<Candidate>& files, http::Reporter* reporter)

@@ -4,10 +4,14 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <future>
 #include <memory>
+#include <optional>
 #include <system_error>
+#include <thread>
 
 #include "wheelhouse/s3/sigv4.hpp"
 #include "wheelhouse/util/hash.hpp"
@@ -141,42 +145,79 @@ auto default_http_options(http::Options o) -> http::Options {
 
 }  // namespace
 
-auto hash_file(const std::filesystem::path& path, std::uint64_t part_size) -> Expected<FileDigest> {
+namespace {
+
+// sha256 of `size` bytes of `path` from `offset` (all of it from there when size is nullopt); the byte count
+// read goes to *count.
+auto hash_range(const std::filesystem::path& path, std::uint64_t offset, std::optional<std::uint64_t> size,
+                std::uint64_t* count) -> Expected<std::string> {
     std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
     if (!file) {
         return make_error(ErrorCode::io,
                           fmt::format("cannot read {}: {}", path.string(), std::generic_category().message(errno)));
     }
-    FileDigest d;
-    d.part_size = part_size;
-    util::Sha256 whole;
-    std::optional<util::Sha256> part;
-    std::uint64_t in_part = 0;
+    if (offset != 0 && ::fseeko(file.get(), static_cast<off_t>(offset), SEEK_SET) != 0) {
+        return make_error(ErrorCode::io, fmt::format("cannot read {}", path.string()));
+    }
+    util::Sha256 hasher;
     std::vector<char> buffer(1 << 20);
-    while (true) {
-        const std::size_t n = std::fread(buffer.data(), 1, buffer.size(), file.get());
+    std::uint64_t done = 0;
+    while (!size || done < *size) {
+        const std::size_t want =
+            size ? static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), *size - done)) : buffer.size();
+        const std::size_t n = std::fread(buffer.data(), 1, want, file.get());
         if (n == 0) break;
-        whole.update(buffer.data(), n);
-        std::size_t pos = 0;
-        while (part_size != 0 && pos < n) {
-            if (!part) part.emplace();
-            const auto take = static_cast<std::size_t>(std::min<std::uint64_t>(part_size - in_part, n - pos));
-            part->update(buffer.data() + pos, take);
-            pos += take;
-            in_part += take;
-            if (in_part == part_size) {
-                d.part_sha256.push_back(part->finish_hex());
-                part.reset();
-                in_part = 0;
-            }
-        }
-        d.size += n;
+        hasher.update(buffer.data(), n);
+        done += n;
     }
     if (std::ferror(file.get()) != 0) return make_error(ErrorCode::io, fmt::format("cannot read {}", path.string()));
-    if (part_size != 0 && (part || d.size == 0)) {
-        d.part_sha256.push_back(part ? part->finish_hex() : util::sha256_hex({}));
+    if (count != nullptr) *count = done;
+    return hasher.finish_hex();
+}
+
+}  // namespace
+
+auto hash_file(const std::filesystem::path& path, std::uint64_t part_size) -> Expected<FileDigest> {
+    std::error_code ec;
+    const auto expected_size = std::filesystem::file_size(path, ec);
+    if (ec) return make_error(ErrorCode::io, fmt::format("cannot read {}: {}", path.string(), ec.message()));
+    FileDigest d;
+    d.part_size = part_size;
+    // The whole-file digest on one thread and the part digests (independent of each other) on the others: for
+    // a large bundle this pass precedes the upload, so its wall time counts.
+    std::uint64_t whole_count = 0;
+    auto whole = std::async(std::launch::async, [&] { return hash_range(path, 0, std::nullopt, &whole_count); });
+    const auto parts = split_parts(expected_size, part_size);
+    std::vector<std::optional<Expected<std::string>>> part_digests(parts.size());
+    std::atomic<std::size_t> next{0};
+    const std::size_t workers =
+        parts.empty() ? 0 : std::clamp<std::size_t>(std::thread::hardware_concurrency(), 2, 8) - 1;
+    {
+        std::vector<std::jthread> pool;
+        for (std::size_t w = 0; w < std::min(workers, parts.size()); ++w) {
+            pool.emplace_back([&] {
+                for (std::size_t i = next++; i < parts.size(); i = next++) {
+                    std::uint64_t got = 0;
+                    auto digest = hash_range(path, parts[i].offset, parts[i].size, &got);
+                    if (digest && got != parts[i].size) {
+                        digest = make_error(ErrorCode::io, fmt::format("{} changed while it was read", path.string()));
+                    }
+                    part_digests[i] = std::move(digest);
+                }
+            });
+        }
     }
-    d.sha256 = whole.finish_hex();
+    auto whole_digest = whole.get();
+    if (!whole_digest) return unexpected(std::move(whole_digest).error());
+    if (whole_count != expected_size) {
+        return make_error(ErrorCode::io, fmt::format("{} changed while it was read", path.string()));
+    }
+    d.size = whole_count;
+    d.sha256 = std::move(*whole_digest);
+    for (auto& digest : part_digests) {
+        if (!*digest) return unexpected(std::move(*digest).error());
+        d.part_sha256.push_back(std::move(**digest));
+    }
     return d;
 }
 
@@ -353,8 +394,14 @@ struct Client::Impl {
         result.kms_key_id = created ? created->header("x-amz-server-side-encryption-aws-kms-key-id").value_or("") : "";
 
         std::uint64_t bytes_done = 0;
-        // Parts go in waves so that each is signed shortly before it is sent (a signature is valid 15 min).
-        const std::size_t wave = std::max<std::size_t>(1, options_parallel() * 2);
+        // Parts go in waves so that each is signed shortly before it is sent (a signature is valid 15 min): a
+        // wave holds at most 512 MiB, and at least one part per connection. Each wave ends with connections
+        // idle while its last parts finish, so a wave should also hold several parts per connection.
+        const std::uint64_t wave_bytes = 512ULL << 20;
+        const std::size_t wave = std::max<std::size_t>(
+            options_parallel(),
+            std::min<std::size_t>(options_parallel() * 4,
+                                  static_cast<std::size_t>(wave_bytes / std::max<std::uint64_t>(1, digest.part_size))));
         while (upload.state() == MultipartUpload::State::uploading) {
             if (options.cancel != nullptr && options.cancel->load()) {
                 upload.cancel(Error{ErrorCode::aws, "the upload was interrupted", {}, {}, {}});

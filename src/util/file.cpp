@@ -29,7 +29,7 @@ auto read_file(const fs::path& path) -> Expected<std::string> {
     return buffer.str();
 }
 
-auto write_file_atomic(const fs::path& path, std::string_view content) -> Expected<void> {
+auto write_file_atomic(const fs::path& path, std::string_view content, Durability durability) -> Expected<void> {
     std::random_device rd;
     auto tmp = path;
     tmp += fmt::format(".tmp-{:08x}", rd());
@@ -52,7 +52,7 @@ auto write_file_atomic(const fs::path& path, std::string_view content) -> Expect
         }
         written += static_cast<std::size_t>(n);
     }
-    if (::fsync(fd) != 0) return fail("sync");
+    if (durability == Durability::synced && ::fsync(fd) != 0) return fail("sync");
     if (::close(fd) != 0) {
         ::unlink(tmp.c_str());
         return make_error(ErrorCode::io, fmt::format("cannot close '{}': {}", tmp.string(), std::strerror(errno)));

@@ -335,21 +335,33 @@ class Deploy(unittest.TestCase):
         # RGW answers GetBucketEncryption with a listing: reported, never mistaken for "configured".
         self.assertEqual(checks["encryption"], "warning")
 
-    def test_sixty_megabyte_plugins_zip_goes_multipart_and_leaves_no_upload_behind(self):
+    def test_six_hundred_megabyte_plugins_zip_goes_multipart_and_leaves_no_upload_behind(self):
         bucket = make_bucket("multipart", block=THREE_BLOCKED)
-        plugins = os.urandom(60 * 1024 * 1024)
-        dist = make_dist(self.tmp, plugins)
-        doc, _ = self.deploy_json(dist, "--bucket", bucket, "--force", *encryption_flags(), "--jobs", "4")
+        size = 600 * 1024 * 1024
+        dist = make_dist(self.tmp)
+        # Written and hashed in chunks: the test itself stays small in memory.
+        digest = hashlib.sha256()
+        with open(os.path.join(dist, "plugins.zip"), "wb") as f:
+            block = os.urandom(8 * 1024 * 1024)
+            for i in range(size // len(block)):
+                chunk = block[:-8] + i.to_bytes(8, "big")  # every chunk differs
+                digest.update(chunk)
+                f.write(chunk)
+        expected = digest.hexdigest()
+        doc, _ = self.deploy_json(dist, "--bucket", bucket, "--force", *encryption_flags())
         self.assertGreater(doc["objects"]["plugins"]["parts"], 1)
         c = s3()
         head = c.head_object(Bucket=bucket, Key="plugins.zip")
-        self.assertEqual(head["ContentLength"], len(plugins))
+        self.assertEqual(head["ContentLength"], size)
         self.assertEqual(head["VersionId"], doc["version_ids"]["plugins"])
-        self.assertEqual(head["Metadata"].get("sha256"), sha256(plugins))
+        self.assertEqual(head["Metadata"].get("sha256"), expected)
         if is_rgw():
             self.assertEqual(head.get("ServerSideEncryption"), "aws:kms")
-        got = c.get_object(Bucket=bucket, Key="plugins.zip")["Body"].read()
-        self.assertEqual(sha256(got), sha256(plugins))
+        body = c.get_object(Bucket=bucket, Key="plugins.zip")["Body"]
+        got = hashlib.sha256()
+        for chunk in iter(lambda: body.read(8 * 1024 * 1024), b""):
+            got.update(chunk)
+        self.assertEqual(got.hexdigest(), expected)
         self.assertEqual(c.list_multipart_uploads(Bucket=bucket).get("Uploads", []), [])
 
     def test_interrupt_during_a_multipart_upload_aborts_it_and_exits_130(self):

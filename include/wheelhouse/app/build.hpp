@@ -2,6 +2,7 @@
 // MWAA requirements.txt + constraints.txt -> build-report.json, all written at once or not at all.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -34,7 +35,12 @@ struct BuildOptions {
     std::optional<std::filesystem::path> cache_dir;  // nullopt: a private temporary cache (--no-cache)
     bool offline = false;                            // wheels from the cache only
     std::size_t jobs = 16;
+    // --timeout: a connection not made, or a transfer with no progress, within this time is a stall (retried).
+    std::optional<std::chrono::seconds> timeout;
     http::Reporter* reporter = nullptr;  // transfers (index pages and wheels)
+    // Set from a signal handler: transfers stop at once, the build stops at the next step and removes what it
+    // staged; the outputs of an earlier build stay as they were.
+    const std::atomic<bool>* cancel = nullptr;
 };
 
 struct BuiltPackage {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "wheelhouse/index/index.hpp"
+#include "wheelhouse/pep440/specifier.hpp"
 #include "wheelhouse/resolve/resolve.hpp"
 #include "wheelhouse/tags/target.hpp"
 
@@ -24,7 +25,12 @@ public:
     auto candidates(std::string_view project) -> Expected<std::vector<resolve::CandidateFile>> override;
     auto metadata(std::string_view project, const resolve::CandidateFile& file)
         -> Expected<metadata::Metadata> override;
+    // Fetches the projects' pages and the likely versions' metadata, then walks their dependencies (markers
+    // true for the target, no extras) breadth-first the same way: one parallel batch per level of the graph
+    // instead of one round trip per project the resolver pins.
     void prefetch(const std::vector<std::string>& projects) override;
+    // Constraints narrow which version's metadata is worth fetching ahead (an Airflow pin, not the newest).
+    void set_constraints(const std::vector<resolve::Constraint>& constraints);
 
     // Where a file was listed (index URL without credentials, or find-links location); "" if unknown.
     [[nodiscard]] auto origin(std::string_view url) const -> std::string;
@@ -32,7 +38,9 @@ public:
 
 private:
     void load(const std::vector<std::string>& projects);
-    void prefetch_metadata(const std::vector<std::string>& projects);
+    // Fetches the metadata of each project's likely version; returns that file's URL per project ("" if none).
+    auto prefetch_metadata(const std::vector<std::string>& projects) -> std::vector<std::string>;
+    void hint(const std::string& project, const pep440::SpecifierSet& specifier);
 
     index::Client& m_client;
     tags::Target m_target;
@@ -41,6 +49,8 @@ private:
     std::map<std::string, Expected<index::ProjectFiles>, std::less<>> m_pages;
     std::map<std::string, index::Candidate, std::less<>> m_by_url;
     std::map<std::string, Expected<metadata::Metadata>, std::less<>> m_metadata;  // by file URL
+    // Specifiers seen for a project (constraints, dependents' requirements): prefetch prefers versions in them.
+    std::map<std::string, std::vector<pep440::SpecifierSet>, std::less<>> m_hints;
 };
 
 // index::Candidate -> resolve::CandidateFile.

@@ -4,6 +4,7 @@
 // Reporter.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -170,6 +171,9 @@ struct Options {
     std::string user_agent = "wheelhouse";
     bool http2 = true;
     int max_redirects = 10;
+    // When this flag becomes true (a SIGINT handler sets it), every queued and running transfer of the current
+    // run() ends at once with an "interrupted" error; the flag is read between curl waits (at most 200 ms).
+    const std::atomic<bool>* cancel = nullptr;
 };
 
 // Parsed ~/.netrc (machine/login/password/default; macdef bodies skipped).

@@ -11,8 +11,14 @@ namespace wheelhouse::util {
 
 auto read_file(const std::filesystem::path& path) -> Expected<std::string>;
 
-// Writes to "<path>.tmp-<random>" in the same folder, fsyncs, then renames over path.
+// synced: the content is on disk before the rename (outputs, lock files). unsynced: no fsync, for cache
+// entries that are checked when read (a size or digest inside them), where a crash only costs a refetch; an
+// fsync per entry would dominate a warm run.
+enum class Durability { synced, unsynced };
+
+// Writes to "<path>.tmp-<random>" in the same folder, fsyncs (when synced), then renames over path.
 // On any failure the temporary is removed and path is untouched.
-auto write_file_atomic(const std::filesystem::path& path, std::string_view content) -> Expected<void>;
+auto write_file_atomic(const std::filesystem::path& path, std::string_view content,
+                       Durability durability = Durability::synced) -> Expected<void>;
 
 }  // namespace wheelhouse::util
