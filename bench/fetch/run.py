@@ -2,12 +2,16 @@
 """Fetch benchmark (not a test): wheelhouse's fetch pipeline vs the practical limit vs pip download.
 
     python3 bench/fetch/run.py [--build-dir DIR] [--count 160] [--total-mb 300] [--runs 3] [--seed 1]
-                               [--python PY311] [--jobs 16] [--skip-pip]
+                               [--python PY311] [--jobs 16] [--skip-pip] [--data-set flat|build]
+                               [--latency-ms MS]
 
 1. builds bench/fetch/fetch_bench (Release, WHEELHOUSE_BUILD_BENCH=ON) in DIR (default build/bench-fetch);
 2. generates a data set with tests/support/make_index.py in DIR/bench-fetch-data: --count wheels whose
    sizes follow a log-normal distribution scaled to --total-mb (incompressible payloads);
-3. serves it with nginx (scripts/index-server, plain HTTP on loopback);
+   with --data-set build, the data set of bench/build/run.py instead (bench/build/make_dataset.py: its
+   --total-mb, --seed; --count is ignored) and its final wheel set (the files the requirements resolve to);
+3. serves it with nginx (scripts/index-server, plain HTTP on loopback); with --latency-ms MS through the
+   fault proxy scripts/index-server starts, adding MS per connection and per response (a WAN);
 4. measures, --runs times each, cold (empty cache / output folder):
    - wheelhouse: fetch_bench (download + streaming sha256 + RECORD check + commit into the cache);
    - limit:      curl --parallel --parallel-max 16 of the same URLs, then sha256sum of the files;
@@ -30,6 +34,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,14 +76,18 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build-dir", default=str(ROOT / "build" / "bench-fetch"))
     ap.add_argument("--count", type=int, default=160)
-    ap.add_argument("--total-mb", type=int, default=300)
+    ap.add_argument("--total-mb", type=int, default=None)  # 300 (flat) or 400 (build)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--jobs", type=int, default=16)
     ap.add_argument("--verify-threads", type=int, default=0)  # 0: one per core
     ap.add_argument("--python", default="/root/.pyenv/versions/3.11.7/bin/python3")
     ap.add_argument("--skip-pip", action="store_true")
+    ap.add_argument("--data-set", choices=["flat", "build"], default="flat")
+    ap.add_argument("--latency-ms", type=int, default=0)
     args = ap.parse_args()
+    if args.total_mb is None:
+        args.total_mb = 300 if args.data_set == "flat" else 400
 
     build = Path(args.build_dir).resolve()
     run(["cmake", "-S", str(ROOT), "-B", str(build), "-G", "Ninja", "-DCMAKE_BUILD_TYPE=Release",
@@ -86,22 +95,50 @@ def main():
     run(["cmake", "--build", str(build), "-j2", "--target", "fetch_bench"], stdout=subprocess.DEVNULL)
     driver = build / "bench" / "fetch" / "fetch_bench"
 
-    data = build / "bench-fetch-data"
+    data = build / ("bench-fetch-data" if args.data_set == "flat" else "bench-build-data")
     data.mkdir(parents=True, exist_ok=True)
-    desc_path = data / "packages.json"
-    desc = make_description(args.count, args.total_mb, args.seed)
-    desc_text = json.dumps(desc, indent=1)
     state = data / "server"
-    print(f"data set: {args.count} wheels, ~{args.total_mb} MB (seed {args.seed}) in {data}", flush=True)
-    desc_path.write_text(desc_text)
     server = [str(ROOT / "scripts" / "index-server")]
+    pip_platforms = []
+    if args.data_set == "flat":
+        desc_path = data / "packages.json"
+        desc = make_description(args.count, args.total_mb, args.seed)
+        print(f"data set: {args.count} wheels, ~{args.total_mb} MB (seed {args.seed}) in {data}", flush=True)
+        desc_path.write_text(json.dumps(desc, indent=1))
+        start = server + ["start", str(state), "0", str(desc_path)]
+        start_env = None
+        pins = {p["name"]: "1.0" for p in desc["packages"]}
+        wanted = None
+    else:
+        sys.path.insert(0, str(ROOT / "bench" / "build"))
+        import run as build_bench  # bench/build/run.py: the same generator and cached index tree
+        args.projects = 170
+        desc_dir, tree = build_bench.prepare_data(data, args)
+        expected = json.loads((desc_dir / "expected.json").read_text())
+        print(f"data set: bench/build's (seed {args.seed}, ~{args.total_mb} MB): its {len(expected['files'])} "
+              f"resolved wheels, in {data}", flush=True)
+        start = server + ["start", str(state), "0"]
+        start_env = dict(os.environ, WHEELHOUSE_INDEX_TREE=str(tree))
+        pins = expected["projects"]
+        wanted = set(expected["files"])
+        # Native wheels: pip must choose for the same target as the list, not for this host's glibc.
+        pip_platforms = ["--python-version", "3.11"]
+        for p in build_bench.PLATFORMS:
+            pip_platforms += ["--platform", p]
     try:
-        run(server + ["start", str(state), "0", str(desc_path)], stdout=subprocess.DEVNULL)
+        run(start, stdout=subprocess.DEVNULL, env=start_env)
         info = json.loads((state / "servers.json").read_text())
         manifest = json.loads(Path(info["manifest"]).read_text())["files"]
-        base = f"http://127.0.0.1:{info['http_port']}"
+        port = info["http_port"]
+        if args.latency_ms:
+            port = info["proxy_port"]
+            spec = f"latency={args.latency_ms},connect-latency={args.latency_ms}".encode()
+            urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/_control/fault", data=spec,
+                                                          method="PUT"), timeout=10).close()
+            print(f"through the latency proxy: {args.latency_ms} ms per connection and per response", flush=True)
+        base = f"http://127.0.0.1:{port}"
         wheels = [{"url": f"{base}/files/{name}", "filename": name, "sha256": e["sha256"], "size": e["size"]}
-                  for name, e in sorted(manifest.items())]
+                  for name, e in sorted(manifest.items()) if wanted is None or name in wanted]
         total_bytes = sum(w["size"] for w in wheels)
         sizes = sorted(w["size"] for w in wheels)
         print(f"wheels: {len(wheels)}, {total_bytes / 1e6:.1f} MB, median {sizes[len(sizes) // 2] / 1e6:.2f} MB, "
@@ -112,7 +149,7 @@ def main():
         curl_out = data / "curl-out"
         curl_cfg.write_text("".join(f'url = "{w["url"]}"\noutput = "{curl_out / w["filename"]}"\n' for w in wheels))
         reqs = data / "requirements.txt"
-        reqs.write_text("".join(f"{p['name']}==1.0\n" for p in desc["packages"]))
+        reqs.write_text("".join(f"{name}=={version}\n" for name, version in sorted(pins.items())))
 
         results = {"wheelhouse": [], "wheelhouse_warm": [], "curl": [], "pip": []}
         stats = []
@@ -137,12 +174,14 @@ def main():
             if not args.skip_pip:
                 pip_out = data / "pip-out"
                 shutil.rmtree(pip_out, ignore_errors=True)
-                env = dict(os.environ, PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_NO_INPUT="1")
+                env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}  # PIP_FIND_LINKS
+                env.update(PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_NO_INPUT="1")
                 wall, rss, _ = timed([args.python, "-m", "pip", "download", "--no-deps", "--no-cache-dir",
                                       "--quiet", "--index-url", f"{base}/simple", "--trusted-host", "127.0.0.1",
-                                      "--only-binary=:all:", "-d", str(pip_out), "-r", str(reqs)], env=env)
+                                      "--only-binary=:all:", "-d", str(pip_out), "-r", str(reqs)] + pip_platforms,
+                                     env=env)
                 results["pip"].append((wall, rss))
-                assert len(list(pip_out.glob("*.whl"))) == len(wheels)
+                assert sorted(f.name for f in pip_out.glob("*.whl")) == [w["filename"] for w in wheels]
             print(f"run {i + 1}/{args.runs}: wheelhouse {results['wheelhouse'][-1][0]:.2f} s, "
                   f"curl+sha256sum {results['curl'][-1][0]:.2f} s"
                   + ("" if args.skip_pip else f", pip download {results['pip'][-1][0]:.2f} s"), flush=True)

@@ -14,7 +14,8 @@ DESCRIPTION:
              "extras": {"cli": ["click"]},        # optional: Provides-Extra + marker-qualified Requires-Dist
              "yanked": "broken build",            # optional: true or a reason
              "metadata_file": true,               # optional (default true): publish PEP 658 .metadata
-             "payload_bytes": 0}                  # optional: extra pseudo-random data file in the wheel
+             "payload_bytes": 0,                  # optional: extra pseudo-random data file in the wheel
+             "payload_by_tag": {"py3-none-any": 0}}  # optional: payload_bytes for the wheel of one tag
          ]}]}
 
 OUT_DIR gets:
@@ -52,6 +53,16 @@ def record_hash(data):
     return "sha256=" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
+def expand_tag(tag):
+    """A compressed tag set (py2.py3-none-any, cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64) as the
+    single tags the WHEEL file lists, one per line."""
+    parts = tag.split("-", 2)
+    if len(parts) != 3:
+        return [tag]  # not a tag triple: tests of malformed wheels write it as given
+    interpreters, abis, platforms = parts
+    return [f"{i}-{a}-{p}" for i in interpreters.split(".") for a in abis.split(".") for p in platforms.split(".")]
+
+
 def core_metadata(project, version):
     lines = ["Metadata-Version: 2.1", f"Name: {project['name']}", f"Version: {version['version']}"]
     if version.get("requires_python"):
@@ -76,10 +87,10 @@ def build_wheel(path, project, version, tag):
         f"{dist_info}/METADATA": core_metadata(project, version),
         f"{dist_info}/WHEEL": (
             "Wheel-Version: 1.0\nGenerator: wheelhouse-make-index\nRoot-Is-Purelib: "
-            f"{'true' if tag.endswith('-none-any') else 'false'}\nTag: {tag}\n"
+            f"{'true' if tag.endswith('-none-any') else 'false'}\n" + "".join(f"Tag: {t}\n" for t in expand_tag(tag))
         ).encode("utf-8"),
     }
-    payload = int(version.get("payload_bytes", 0))
+    payload = int(version.get("payload_by_tag", {}).get(tag, version.get("payload_bytes", 0)))
     if payload > 0:
         rng = random.Random(f"{project['name']}-{version['version']}-{tag}")
         files[f"{module}/payload.bin"] = rng.randbytes(payload)
