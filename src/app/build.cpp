@@ -83,6 +83,9 @@ struct Plan {
     std::string constraints;                         // constraints.txt
     std::vector<std::string> warnings;
     std::vector<std::string> notes;
+    // Hash-checking mode: each package's wheel must match one of its --hash digests; nothing else counts.
+    bool require_hashes = false;
+    std::map<std::string, std::vector<std::string>> allowed_sha256;  // canonical project -> digests
 };
 
 auto make_engine(const BuildOptions& options, const std::vector<std::string>& trusted_hosts) -> Expected<http::Engine> {
@@ -139,6 +142,7 @@ auto plan_from_resolution(const BuildOptions& options, const Inputs& inputs, htt
     if (!client) return unexpected(std::move(client).error());
     ClientProvider provider(*client, options.target, inputs.options.pre, options.reporter);
     provider.set_constraints(inputs.constraints);
+    if (inputs.require_hashes) provider.set_allowed_hashes(inputs.hashes);
 
     resolve::Request request;
     request.requirements = inputs.requirements;
@@ -149,6 +153,8 @@ auto plan_from_resolution(const BuildOptions& options, const Inputs& inputs, htt
     if (!resolution) return unexpected(std::move(resolution).error());
 
     Plan plan;
+    plan.require_hashes = inputs.require_hashes;
+    plan.allowed_sha256 = inputs.hashes;
     plan.notes = resolution->notes;
     plan.warnings = inputs.warnings;
     std::map<std::string, std::string> versions;
@@ -298,7 +304,12 @@ auto fetch_all(const BuildOptions& options, Plan& plan, http::Engine& engine, co
         fetch::WheelRequest request;
         request.url = plan.fetch_urls[i];
         request.filename = p.filename;
-        if (!p.sha256.empty()) request.sha256.push_back(p.sha256);
+        if (plan.require_hashes) {
+            if (auto it = plan.allowed_sha256.find(p.name); it != plan.allowed_sha256.end())
+                request.sha256 = it->second;
+        } else if (!p.sha256.empty()) {
+            request.sha256.push_back(p.sha256);
+        }
         request.size = p.size;
         requests.push_back(std::move(request));
         remote.push_back(i);
@@ -306,6 +317,7 @@ auto fetch_all(const BuildOptions& options, Plan& plan, http::Engine& engine, co
     if (!requests.empty()) {
         fetch::FetchOptions fetch_options;
         fetch_options.offline = options.offline;
+        fetch_options.require_hashes = plan.require_hashes;
         auto report = fetch::fetch_wheels(requests, engine, store, fetch_options, options.reporter);
         if (!report.ok()) {
             auto missing = report.missing_summary();
@@ -323,6 +335,21 @@ auto fetch_all(const BuildOptions& options, Plan& plan, http::Engine& engine, co
     std::vector<fetch::FetchedWheel> out;
     for (std::size_t i = 0; i < fetched.size(); ++i) {
         auto& p = plan.packages[i];
+        if (plan.require_hashes) {  // also covers wheels from --find-links folders, which have no index digest
+            auto it = plan.allowed_sha256.find(p.name);
+            if (it == plan.allowed_sha256.end() ||
+                std::find(it->second.begin(), it->second.end(), fetched[i]->sha256) == it->second.end()) {
+                return make_error(
+                    ErrorCode::verification,
+                    it == plan.allowed_sha256.end()
+                        ? fmt::format("{} {}: hashes are required and no --hash line names it", p.name, p.version)
+                        : fmt::format("{}: sha256 {} is not one of the --hash digests for {}", p.filename,
+                                      fetched[i]->sha256, p.name),
+                    {},
+                    "add --hash=sha256:<digest> for it (pip hash FILE), as pip's hash-checking "
+                    "mode needs for every package, dependencies included");
+            }
+        }
         // What the bundle holds is what was checked: record the real digest and size.
         p.sha256 = fetched[i]->sha256;
         p.size = fetched[i]->size;

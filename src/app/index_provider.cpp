@@ -7,6 +7,7 @@
 #include "wheelhouse/cache/http_cache.hpp"
 #include "wheelhouse/pep440/specifier.hpp"
 #include "wheelhouse/tags/filename.hpp"
+#include "wheelhouse/util/strings.hpp"
 
 namespace wheelhouse::app {
 
@@ -51,6 +52,14 @@ auto ClientProvider::candidates(std::string_view project) -> Expected<std::vecto
     std::vector<resolve::CandidateFile> files;
     files.reserve(it->second->candidates.size());
     for (const auto& c : it->second->candidates) files.push_back(to_candidate_file(c));
+    if (auto allowed = m_allowed.find(name); allowed != m_allowed.end()) {
+        auto unallowed = [&](const resolve::CandidateFile& f) {
+            auto sha = f.hashes.find("sha256");
+            return sha != f.hashes.end() && std::find(allowed->second.begin(), allowed->second.end(),
+                                                      util::to_lower(sha->second)) == allowed->second.end();
+        };
+        if (!std::all_of(files.begin(), files.end(), unallowed)) std::erase_if(files, unallowed);
+    }
     return files;
 }
 

@@ -1,13 +1,16 @@
 #include "wheelhouse/app/inputs.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <utility>
 
 #include <fmt/format.h>
 
 #include "wheelhouse/cache/http_cache.hpp"
 #include "wheelhouse/pep508/name.hpp"
+#include "wheelhouse/tags/filename.hpp"
 #include "wheelhouse/util/file.hpp"
 #include "wheelhouse/util/hash.hpp"
 #include "wheelhouse/util/secret.hpp"
@@ -22,6 +25,27 @@ auto process_environment(std::string_view name) -> std::optional<std::string> {
     const char* value = std::getenv(std::string(name).c_str());
     if (value == nullptr) return std::nullopt;
     return std::string(value);
+}
+
+// --hash values of one line into the hash-checking table. Only sha256 is computed while wheels stream in, so
+// a line with digests but none of them sha256 cannot be checked: an error, not a silent pass.
+auto take_hashes(const reqfile::Entry& entry, Inputs& inputs) -> Expected<void> {
+    if (entry.hashes.empty()) return {};
+    inputs.require_hashes = true;
+    const Location where{entry.origin.file, entry.origin.line, 0};
+    auto sha = entry.hashes.find("sha256");
+    if (sha == entry.hashes.end() || sha->second.empty()) {
+        return make_error(
+            ErrorCode::invalid_input,
+            fmt::format("'{}' has --hash digests but no sha256 one; wheelhouse checks sha256", entry.requirement.name),
+            where, "add --hash=sha256:<digest> for each allowed file (pip hash -a sha256 FILE)");
+    }
+    auto& allowed = inputs.hashes[tags::normalize_name(entry.requirement.name)];
+    for (const auto& digest : sha->second) {
+        auto lower = util::to_lower(digest);
+        if (std::find(allowed.begin(), allowed.end(), lower) == allowed.end()) allowed.push_back(std::move(lower));
+    }
+    return {};
 }
 
 auto words(std::string_view text) -> std::vector<std::string> {
@@ -346,6 +370,12 @@ auto read_inputs(const InputOptions& options, http::Engine& engine) -> Expected<
         for (const auto& link : o.find_links) add_unique(find_links, link);
         for (const auto& host : o.trusted_hosts) add_unique(trusted, host);
         pre = pre || o.pre;
+        if (o.require_hashes) inputs.require_hashes = true;
+        for (const auto& list : {std::cref(parsed->requirements), std::cref(parsed->constraints)}) {
+            for (const auto& entry : list.get()) {
+                if (auto ok = take_hashes(entry, inputs); !ok) return unexpected(std::move(ok).error());
+            }
+        }
         prefer_binary = prefer_binary || o.prefer_binary;
         only_binary.insert(o.only_binary.begin(), o.only_binary.end());
         no_binary.insert(o.no_binary.begin(), o.no_binary.end());
@@ -380,6 +410,24 @@ auto read_inputs(const InputOptions& options, http::Engine& engine) -> Expected<
     }
     for (const auto& file : options.constraint_files) {
         if (auto ok = read_one(file, true); !ok) return unexpected(std::move(ok).error());
+    }
+    if (options.require_hashes) inputs.require_hashes = true;
+    if (inputs.require_hashes) {
+        // As pip: a hash names one file, so a requirement that is not pinned to one version cannot be checked.
+        for (const auto& r : inputs.requirements) {
+            const auto& clauses = r.requirement.specifier.specifiers();
+            const bool pinned =
+                clauses.size() == 1 &&
+                ((clauses[0].op() == pep440::Operator::equal && !clauses[0].version_text().ends_with(".*")) ||
+                 clauses[0].op() == pep440::Operator::arbitrary);
+            if (!pinned) {
+                return make_error(ErrorCode::invalid_input,
+                                  fmt::format("in hash-checking mode every requirement must be pinned with ==, and "
+                                              "'{}' is not",
+                                              r.requirement.to_string()),
+                                  {}, fmt::format("{}: pin it (name==version) with its --hash lines", r.origin));
+            }
+        }
     }
 
     // The target's Airflow constraints.

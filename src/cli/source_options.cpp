@@ -25,6 +25,8 @@ void SourceOptions::add_to(CLI::App& command) {
                      "Names (or :all:, :none:) that must be wheels; default :all: (MWAA cannot build)")
         ->allow_extra_args(false);
     index->add_option("--no-binary", flags.no_binary, "Names whose wheels are refused")->allow_extra_args(false);
+    index->add_flag("--require-hashes", require_hashes,
+                    "Every wheel must match a --hash of its requirement line (on as soon as one line has --hash)");
     command.add_option("-j,--jobs", jobs, "Parallel transfers (default 16)")->check(CLI::Range(1, 256));
     auto* airflow = command
                         .add_option("--airflow-constraints", airflow_file,
@@ -43,6 +45,7 @@ auto SourceOptions::index_flags() const -> app::IndexFlags {
 
 void SourceOptions::apply_to(app::InputOptions& inputs) const {
     inputs.flags = index_flags();
+    inputs.require_hashes = require_hashes;
     if (!airflow_file.empty()) {
         inputs.airflow = app::AirflowConstraints::file;
         inputs.airflow_file = airflow_file;

@@ -18,6 +18,7 @@ struct SourceOptions {
     std::size_t jobs = 16;
     std::string airflow_file;
     bool no_airflow = false;
+    bool require_hashes = false;
 
     // Adds the "Package index" group, -j/--jobs and the Airflow constraints flags to `command`.
     void add_to(CLI::App& command);

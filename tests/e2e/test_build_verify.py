@@ -106,6 +106,46 @@ def main():
 
         wheel_of = {p["name"]: p["filename"] for p in report["packages"]}
 
+        # pip's hash-checking mode: --hash lines name the only acceptable files, dependencies included; a warm
+        # cache must not stand in for a digest the user did not allow.
+        def hashed_requirements(name, skip=(), wrong=(), unpinned=()):
+            lines = []
+            for p in report["packages"]:
+                if p["name"] in skip:
+                    continue
+                digest = "0" * 64 if p["name"] in wrong else p["sha256"]
+                pin = ">=" if p["name"] in unpinned else "=="
+                lines.append(f"{p['name']}{pin}{p['version']} --hash=sha256:{digest}")
+            path = tmp / name
+            path.write_text("\n".join(lines) + "\n")
+            return path
+
+        def build_from(req, out, *extra):
+            return run([wh, "build", "-r", req, "--target", target, "--airflow-constraints",
+                        demo / "airflow-constraints.txt", "--no-index", "-f", files, "-o", out, *extra], env=env)
+
+        dep = report["packages"][-1]["name"]
+        r = build_from(hashed_requirements("hashed-ok.txt"), tmp / "dist-hashed")
+        check(r.returncode == 0, f"hash-checking build with every digest: {r.returncode} {r.stderr}")
+        if r.returncode == 0:
+            rep = json.loads((tmp / "dist-hashed" / "build-report.json").read_text())
+            check({p["name"]: p["sha256"] for p in rep["packages"]} == {n: p["sha256"] for n, p in names.items()},
+                  "hash-checking build bundled other files")
+        for label, req, code, words in (
+                ("a wrong digest", hashed_requirements("hashed-wrong.txt", wrong=[dep]), 4, "--hash"),
+                ("a dependency without --hash", hashed_requirements("hashed-missing.txt", skip=[dep]), 4, dep),
+                ("an unpinned line", hashed_requirements("hashed-unpinned.txt", unpinned=[dep]), 1, "pinned")):
+            out = tmp / f"dist-{label.replace(' ', '-')}"
+            r = build_from(req, out)
+            check(r.returncode == code and words in r.stderr,
+                  f"hash-checking build with {label}: expected exit {code} naming '{words}', got {r.returncode} "
+                  f"{r.stderr}")
+            check(not out.exists() or not any(out.iterdir()), f"hash-checking build with {label} wrote {out}")
+            print(f"ok   hash-checking mode, {label}: exit {r.returncode}", flush=True)
+        r = build(tmp / "dist-require-hashes", extra=["--require-hashes"])
+        check(r.returncode == 1 and "pinned" in r.stderr,
+              f"--require-hashes with unpinned requirements: {r.returncode} {r.stderr}")
+
         def broken(label, kind, zip_drop=(), zip_add=(), requirements=None, keep_report=False, report_edit=None):
             d = tmp / f"broken-{label}"
             d.mkdir()

@@ -31,6 +31,9 @@ public:
     void prefetch(const std::vector<std::string>& projects) override;
     // Constraints narrow which version's metadata is worth fetching ahead (an Airflow pin, not the newest).
     void set_constraints(const std::vector<resolve::Constraint>& constraints);
+    // Hash-checking mode (pip's): a project's files whose index digest is not among its --hash digests are not
+    // candidates, unless none is (then the fetch reports the mismatch).
+    void set_allowed_hashes(std::map<std::string, std::vector<std::string>> allowed) { m_allowed = std::move(allowed); }
 
     // Where a file was listed (index URL without credentials, or find-links location); "" if unknown.
     [[nodiscard]] auto origin(std::string_view url) const -> std::string;
@@ -51,6 +54,7 @@ private:
     std::map<std::string, Expected<metadata::Metadata>, std::less<>> m_metadata;  // by file URL
     // Specifiers seen for a project (constraints, dependents' requirements): prefetch prefers versions in them.
     std::map<std::string, std::vector<pep440::SpecifierSet>, std::less<>> m_hints;
+    std::map<std::string, std::vector<std::string>> m_allowed;
 };
 
 // index::Candidate -> resolve::CandidateFile.

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -49,6 +50,7 @@ struct InputOptions {
     std::optional<tags::Preset> preset;
     AirflowConstraints airflow = AirflowConstraints::download;
     std::filesystem::path airflow_file;              // AirflowConstraints::file
+    bool require_hashes = false;                     // --require-hashes (also turned on by any --hash line)
     std::optional<std::filesystem::path> cache_dir;  // page cache for the downloaded constraints
     EnvironmentLookup environment;                   // unset: the process environment
 };
@@ -66,6 +68,11 @@ struct Inputs {
     index::Sources sources;
     std::vector<std::string> trusted_hosts;
     resolve::Options options;  // pre, only-binary/no-binary, prefer-binary
+    // pip's hash-checking mode: on with --require-hashes or as soon as one line has --hash. Then every wheel
+    // must match one of its project's --hash digests (index digests do not count), and files whose digest
+    // the index gives and no --hash allows are not candidates.
+    bool require_hashes = false;
+    std::map<std::string, std::vector<std::string>> hashes;  // canonical project -> allowed sha256 (lower hex)
     std::vector<InputFile> files;
     std::vector<std::string> warnings;
 };
