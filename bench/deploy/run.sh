@@ -6,7 +6,8 @@
 # number to read.
 #
 # Uses a running RGW if WHEELHOUSE_S3_SERVER names its server.json, else starts one (scripts/s3-server) under
-# build/bench-deploy/rgw and stops it at the end. Builds a Release wheelhouse in build/bench-deploy.
+# build/bench-deploy/rgw and stops it at the end. Builds a Release wheelhouse in build/bench-deploy, unless
+# WHEELHOUSE_BIN names one.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 size_mb=${1:-1024}
@@ -17,10 +18,14 @@ mkdir -p "$work"
 [ -x /usr/bin/aws ] || { echo "bench: /usr/bin/aws missing (apt-get install awscli; scripts/setup installs it)" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "bench: /usr/bin/time missing (apt-get install time)" >&2; exit 1; }
 
-echo "bench: building a Release wheelhouse in $work/build" >&2
-cmake -S "$root" -B "$work/build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DWHEELHOUSE_BUILD_TESTS=OFF >/dev/null
-cmake --build "$work/build" -j2 --target wheelhouse >/dev/null
-wh="$work/build/src/wheelhouse"
+if [ -n "${WHEELHOUSE_BIN:-}" ]; then
+  wh=$WHEELHOUSE_BIN  # an existing Release binary, e.g. build/release/src/wheelhouse
+else
+  echo "bench: building a Release wheelhouse in $work/build" >&2
+  cmake -S "$root" -B "$work/build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DWHEELHOUSE_BUILD_TESTS=OFF >/dev/null
+  cmake --build "$work/build" -j2 --target wheelhouse >/dev/null
+  wh="$work/build/src/wheelhouse"
+fi
 
 started=""
 server_json=${WHEELHOUSE_S3_SERVER:-}
