@@ -184,6 +184,63 @@ class Proxy:
                 resp_headers.append((name.strip(), value.strip()))
         return status, reason, resp_headers, payload
 
+    async def relay_upstream(self, method, rest, headers, body, writer):
+        """Forwards one request and streams the answer back. Returns False when the client connection cannot
+        be reused (the answer's end was not known, so it ended with the upstream's close). Raises OSError only
+        before anything was sent to the client."""
+        reader, uw = await asyncio.open_connection(self.upstream_host, self.upstream_port)
+        try:
+            lines = [f"{method} {rest} HTTP/1.0"]
+            for k, v in headers:
+                if k.lower() not in HOP_BY_HOP:
+                    lines.append(f"{k}: {v}")
+            lines.append("Connection: close")
+            uw.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
+            await uw.drain()
+            try:
+                head = await reader.readuntil(b"\r\n\r\n")
+            except (asyncio.IncompleteReadError, asyncio.LimitOverrunError) as e:
+                raise OSError(f"bad answer from upstream: {e}") from e
+            head_lines = head.decode("latin-1").rstrip("\r\n").split("\r\n")
+            parts = head_lines[0].split(" ", 2)
+            status = int(parts[1])
+            reason = parts[2] if len(parts) > 2 else REASONS.get(status, "")
+            resp_headers = []
+            chunked = False
+            length = None
+            for line in head_lines[1:]:
+                name, _, value = line.partition(":")
+                name, value = name.strip(), value.strip()
+                if name.lower() == "transfer-encoding" and "chunked" in value.lower():
+                    chunked = True
+                if name.lower() == "content-length":
+                    length = int(value)
+                if name.lower() not in HOP_BY_HOP:
+                    resp_headers.append((name, value))
+            no_body = method == "HEAD" or status in (204, 304) or 100 <= status < 200
+            if chunked or (length is None and not no_body):
+                payload = await reader.read()
+                if chunked:
+                    payload = self.dechunk(payload)
+                resp_headers = [(k, v) for k, v in resp_headers if k.lower() != "content-length"]
+                resp_headers.append(("Content-Length", str(len(payload))))
+                writer.write(self.encode_head(status, reason, resp_headers) + payload)
+                await writer.drain()
+                return True
+            writer.write(self.encode_head(status, reason, resp_headers))
+            remaining = 0 if no_body else length
+            while remaining > 0:
+                data = await reader.read(min(remaining, 1 << 18))
+                if not data:
+                    return False  # the upstream ended early: so does this answer
+                remaining -= len(data)
+                writer.write(data)
+                await writer.drain()
+            await writer.drain()
+            return True
+        finally:
+            uw.close()
+
     @staticmethod
     def dechunk(data):
         out = bytearray()
@@ -273,6 +330,20 @@ class Proxy:
                         hdrs.append(("Retry-After", fault.retry_after))
                     writer.write(self.encode_head(fault.status, REASONS.get(fault.status, "Error"), hdrs) + msg)
                     await writer.drain()
+                    continue
+                if kind is None and not (fault and fault.drip):
+                    # No fault on the answer itself: relay it as it streams in, so that the proxy adds latency
+                    # without also capping the bandwidth (large wheels, multipart parts).
+                    try:
+                        keep = await self.relay_upstream(method, rest, headers, body, writer)
+                    except OSError as e:
+                        msg = f"upstream unreachable: {e}\n".encode()
+                        writer.write(self.encode_head(502, "Bad Gateway", [("Content-Length", str(len(msg)))]) + msg)
+                        await writer.drain()
+                        continue
+                    if not keep or (self.header(headers, "connection") or "").lower() == "close" or \
+                            version == "HTTP/1.0":
+                        return
                     continue
                 try:
                     status, reason, resp_headers, payload = await self.fetch_upstream(method, rest, headers, body)
