@@ -270,9 +270,17 @@ def main():
         check(info.get("entries", 0) == len(report["packages"]), f"cache info: {r.stdout} {r.stderr}")
         r = run([wh, "cache", "prune", "--older-than", "1"], env=env)
         check(r.returncode == 0 and "removed 0" in r.stdout, f"cache prune: {r.stdout} {r.stderr}")
+        page = Path(env["WHEELHOUSE_CACHE_DIR"]) / "http-v1" / "ab" / "cdef.page"
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_text("a stored index page\n")
+        r = run([wh, "cache", "info", "--json"], env=env)
+        check(r.returncode == 0 and json.loads(r.stdout).get("index_files", 0) >= 1,
+              f"cache info does not count index pages: {r.stdout} {r.stderr}")
         r = run([wh, "cache", "clean", "--json"], env=env)
-        check(r.returncode == 0 and json.loads(r.stdout)["removed_entries"] == len(report["packages"]),
+        doc = json.loads(r.stdout) if r.returncode == 0 else {}
+        check(doc.get("removed_entries") == len(report["packages"]) and doc.get("removed_index_files", 0) >= 1,
               f"cache clean: {r.stdout} {r.stderr}")
+        check(not page.exists(), "cache clean left the index pages")
 
     print(f"{checks} checks, {len(failures)} failures")
     return 1 if failures else 0
