@@ -156,16 +156,21 @@ class Proxy:
             fault.kind = None  # exhausted: only latency and drip remain
         return fault, rest
 
-    async def fetch_upstream(self, method, rest, headers, body):
+    async def send_upstream(self, method, rest, headers, body):
+        """Opens a connection to the upstream and sends the request (HTTP/1.0, one request per connection)."""
         reader, writer = await asyncio.open_connection(self.upstream_host, self.upstream_port)
+        lines = [f"{method} {rest} HTTP/1.0"]
+        for k, v in headers:
+            if k.lower() not in HOP_BY_HOP:
+                lines.append(f"{k}: {v}")
+        lines.append("Connection: close")
+        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
+        await writer.drain()
+        return reader, writer
+
+    async def fetch_upstream(self, method, rest, headers, body):
+        reader, writer = await self.send_upstream(method, rest, headers, body)
         try:
-            lines = [f"{method} {rest} HTTP/1.0"]
-            for k, v in headers:
-                if k.lower() not in HOP_BY_HOP:
-                    lines.append(f"{k}: {v}")
-            lines.append("Connection: close")
-            writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
-            await writer.drain()
             raw = await reader.read()
         finally:
             writer.close()
@@ -188,15 +193,8 @@ class Proxy:
         """Forwards one request and streams the answer back. Returns False when the client connection cannot
         be reused (the answer's end was not known, so it ended with the upstream's close). Raises OSError only
         before anything was sent to the client."""
-        reader, uw = await asyncio.open_connection(self.upstream_host, self.upstream_port)
+        reader, uw = await self.send_upstream(method, rest, headers, body)
         try:
-            lines = [f"{method} {rest} HTTP/1.0"]
-            for k, v in headers:
-                if k.lower() not in HOP_BY_HOP:
-                    lines.append(f"{k}: {v}")
-            lines.append("Connection: close")
-            uw.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
-            await uw.drain()
             try:
                 head = await reader.readuntil(b"\r\n\r\n")
             except (asyncio.IncompleteReadError, asyncio.LimitOverrunError) as e:
