@@ -331,7 +331,13 @@ auto parse_iso8601(std::string_view text) -> std::optional<std::chrono::system_c
     const std::int64_t seconds = days * 86400 + static_cast<std::int64_t>(*hour) * 3600 +
                                  static_cast<std::int64_t>(*minute) * 60 + static_cast<std::int64_t>(*second) -
                                  offset_seconds;
-    return std::chrono::system_clock::time_point(std::chrono::seconds(seconds));
+    // The clock counts nanoseconds in 64 bits (years 1677 to 2262): a time outside saturates to the clock's
+    // end, which reads as "never expires" (or "long expired") instead of overflowing.
+    using Clock = std::chrono::system_clock;
+    const auto limit = std::chrono::duration_cast<std::chrono::seconds>(Clock::duration::max()).count() - 1;
+    if (seconds >= limit) return Clock::time_point::max();
+    if (seconds <= -limit) return Clock::time_point::min();
+    return Clock::time_point(std::chrono::seconds(seconds));
 }
 
 }  // namespace wheelhouse::s3

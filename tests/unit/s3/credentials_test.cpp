@@ -239,6 +239,10 @@ TEST(Iso8601, ParsesUtcOffsetsAndFractions) {
     EXPECT_EQ(parse_iso8601("2015-08-30T14:36:00.123+02:00")->time_since_epoch(), seconds(1440938160));
     EXPECT_EQ(parse_iso8601("2015-08-30T07:36:00-05:00")->time_since_epoch(), seconds(1440938160));
     EXPECT_EQ(parse_iso8601("2024-02-29T00:00:00Z")->time_since_epoch(), seconds(1709164800));
+    // Beyond what the clock holds (1677-2262): saturated, not overflowed (UBSan checks this in CI).
+    EXPECT_EQ(parse_iso8601("4060-01-02T03:04:05.123+01:00"), std::chrono::system_clock::time_point::max());
+    EXPECT_EQ(parse_iso8601("9999-12-31T23:59:59Z"), std::chrono::system_clock::time_point::max());
+    EXPECT_EQ(parse_iso8601("0001-01-01T00:00:00Z"), std::chrono::system_clock::time_point::min());
     for (const char* bad :
          {"", "2015-08-30", "2015-08-30T12:36:00", "2015-13-01T00:00:00Z", "2015-02-30T00:00:00Z",
           "2023-02-29T00:00:00Z", "2015-08-30T12:36:00Zjunk", "2015-08-30T12:36:00.Z", "2015-08-30T12:36:00+0200"}) {
