@@ -6,6 +6,7 @@
 #include "commands.hpp"
 #include "target_options.hpp"
 #include "wheelhouse/archive/wheel.hpp"
+#include "wheelhouse/fetch/fetch.hpp"
 #include "wheelhouse/metadata/metadata.hpp"
 #include "wheelhouse/tags/filename.hpp"
 #include "wheelhouse/tags/target.hpp"
@@ -57,6 +58,13 @@ public:
         if (auto v = meta->parsed_version(); v && !(*v == filename->version())) {
             problems.push_back(fmt::format("METADATA Version '{}' does not match the file name version '{}'",
                                            meta->version, filename->version_text()));
+        }
+
+        // The checks a downloaded wheel gets (RECORD digests and sizes, links, size limits): inspecting a wheel
+        // before adding it with --find-links tells what the build would refuse.
+        if (auto check = fetch::verify_wheel(path, path.filename().string()); !check) {
+            const auto& e = check.error();
+            problems.push_back(e.context.empty() ? e.message : fmt::format("{}: {}", e.context, e.message));
         }
 
         std::vector<std::string> tag_list;

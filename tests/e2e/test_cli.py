@@ -93,6 +93,17 @@ class Cli(unittest.TestCase):
         self.assertEqual(code, 4)
         self.assertIn("aarch64", json.loads(out)["reason"])
 
+    def test_inspect_runs_the_downloaded_wheel_checks(self):
+        # RECORD digests and symlinks are what `build` refuses in a wheel; inspect says so before a build does.
+        for name, words in (("badrecord_pkg-1.0-py3-none-any.whl", "RECORD"),
+                            ("link_pkg-1.0-py3-none-any.whl", "link")):
+            code, out, _ = run("inspect", wheel(name), "--json")
+            self.assertEqual(code, 4, name)
+            problems = json.loads(out)["problems"]
+            self.assertTrue(any(words.lower() in p.lower() for p in problems), f"{name}: {problems}")
+        code, out, _ = run("inspect", wheel(DEMO), "--json")
+        self.assertEqual((code, json.loads(out)["problems"]), (0, []))
+
     def test_inspect_unknown_target_is_input_error_with_hint(self):
         code, _, err = run("inspect", wheel(DEMO), "--target", "mwaa-9.9.9")
         self.assertEqual(code, 1)
