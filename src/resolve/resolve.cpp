@@ -155,6 +155,11 @@ private:
 
     // ---- search ------------------------------------------------------------------------------
     auto matches(int node, const std::vector<int>& needs) -> std::vector<std::size_t>;
+    // What matches() is given for a node: its needs and, for an extras node, its base's (pip looks up an
+    // extras identifier with the base identifier's requirements too), without the extras-to-base links.
+    auto needs_with_base(const State& state, int node) -> std::vector<int>;
+    // parent_levels() of the node and, for an extras node, of its base.
+    auto levels_with_base(const State& state, int node) -> std::set<int>;
     auto pick(const State& state) -> int;
     auto solve(State& state, int level) -> std::optional<Failure>;
     auto parent_levels(const State& state, int node) const -> std::set<int>;
@@ -524,6 +529,32 @@ auto Resolver::matches(int node_id, const std::vector<int>& needs) -> std::vecto
     return out;
 }
 
+auto Resolver::needs_with_base(const State& state, int node) -> std::vector<int> {
+    std::vector<int> out;
+    if (auto it = state.criteria.find(node); it != state.criteria.end()) out = it->second;
+    const Node& n = m_nodes[static_cast<std::size_t>(node)];
+    if (n.extras.empty()) return out;
+    auto base = m_node_by_key.find(m_projects[n.project].name);
+    if (base == m_node_by_key.end()) return out;
+    if (auto it = state.criteria.find(base->second); it != state.criteria.end()) {
+        for (int need : it->second) {
+            if (!m_needs[static_cast<std::size_t>(need)].exact) out.push_back(need);
+        }
+    }
+    return out;
+}
+
+auto Resolver::levels_with_base(const State& state, int node) -> std::set<int> {
+    auto out = parent_levels(state, node);
+    const Node& n = m_nodes[static_cast<std::size_t>(node)];
+    if (n.extras.empty()) return out;
+    if (auto base = m_node_by_key.find(m_projects[n.project].name); base != m_node_by_key.end()) {
+        auto more = parent_levels(state, base->second);
+        out.insert(more.begin(), more.end());
+    }
+    return out;
+}
+
 auto Resolver::parent_levels(const State& state, int node) const -> std::set<int> {
     std::set<int> out;
     auto it = state.criteria.find(node);
@@ -624,9 +655,10 @@ auto Resolver::solve(State& state, int level) -> std::optional<Failure> {
         return std::nullopt;
     }
     const std::vector<int> needs = state.criteria.at(node);
-    auto candidates = matches(node, needs);
+    const std::vector<int> lookup = needs_with_base(state, node);
+    auto candidates = matches(node, lookup);
     if (m_abort) return Failure{};
-    std::set<int> conflict = parent_levels(state, node);
+    std::set<int> conflict = levels_with_base(state, node);
     // A pinned node is open again when a later requirement excludes its pin (see the loop below);
     // it is re-pinned in place, the old pin coming back on undo.
     std::optional<std::pair<std::size_t, int>> old_pin;
@@ -636,7 +668,7 @@ auto Resolver::solve(State& state, int level) -> std::optional<Failure> {
     }
     if (candidates.empty()) {
         m_failed_projects.insert(m_nodes[static_cast<std::size_t>(node)].project);
-        return Failure{conflict, explain_no_match(state, node, needs)};
+        return Failure{conflict, explain_no_match(state, node, lookup)};
     }
     const std::size_t project = m_nodes[static_cast<std::size_t>(node)].project;
 
@@ -723,14 +755,14 @@ auto Resolver::solve(State& state, int level) -> std::optional<Failure> {
         // conflict: the project is pinned again later, keeping the requirements of the old pin.
         if (!reason) {
             for (int target : touched) {
-                auto found = matches(target, next.criteria[target]);
+                auto found = matches(target, needs_with_base(next, target));
                 if (m_abort) return Failure{};
                 if (found.empty()) {
-                    auto levels = parent_levels(next, target);
+                    auto levels = levels_with_base(next, target);
                     conflict.insert(levels.begin(), levels.end());
                     m_backtrack_causes = {node, target};
                     m_failed_projects.insert(m_nodes[static_cast<std::size_t>(target)].project);
-                    reason = explain_no_match(next, target, next.criteria[target]);
+                    reason = explain_no_match(next, target, needs_with_base(next, target));
                     break;
                 }
             }

@@ -211,6 +211,19 @@ TEST(Resolve, YankedVersionsAreUsedOnlyWhenPinned) {
     EXPECT_NE(ranged.error().message.find("lib 2.0 is yanked: broken"), std::string::npos) << ranged.error().message;
 }
 
+TEST(Resolve, AnExtrasRequirementIsLookedUpWithTheBasesPinsAsPipDoes) {
+    // pip looks up `lib[x]` with the requirements on `lib` too: `lib==1.0` pins it, so the yanked 1.0 is allowed
+    // for `lib[x]` as well, and a version without the extra just adds nothing (pip warns).
+    MemoryIndex index;
+    Release y = release("1.0");
+    y.yanked = true;
+    index.add("lib", y);
+    index.add("lib", "1.5");
+    auto both = resolve(request({"lib[x]", "lib==1.0"}), index);
+    ASSERT_TRUE(both) << both.error().message;
+    EXPECT_EQ(versions(*both).at("lib"), "1.0");
+}
+
 TEST(Resolve, PrereleasesFollowPipRules) {
     MemoryIndex index;
     index.add("lib", "2.0b1");
