@@ -319,14 +319,7 @@ auto fetch_all(const BuildOptions& options, Plan& plan, http::Engine& engine, co
         fetch_options.offline = options.offline;
         fetch_options.require_hashes = plan.require_hashes;
         auto report = fetch::fetch_wheels(requests, engine, store, fetch_options, options.reporter);
-        if (!report.ok()) {
-            auto missing = report.missing_summary();
-            if (options.offline && !missing.empty()) {
-                return make_error(ErrorCode::not_found, missing, {}, "run once without --offline to fill the cache");
-            }
-            if (auto error = report.first_error()) return unexpected(std::move(*error));
-            return make_error(ErrorCode::internal, "fetch failed without an error");
-        }
+        if (!report.ok()) return unexpected(report.failure(options.offline));
         result.downloaded += report.stats.downloaded;
         result.cached += report.stats.cached;
         result.downloaded_bytes += report.stats.downloaded_bytes;

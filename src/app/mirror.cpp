@@ -394,14 +394,7 @@ auto fetch_all(const MirrorOptions& options, const std::vector<LockedPackage>& p
         fetch::FetchOptions fetch_options;
         fetch_options.offline = options.offline;
         auto report = fetch::fetch_wheels(requests, engine, store, fetch_options, options.reporter);
-        if (!report.ok()) {
-            auto missing = report.missing_summary();
-            if (options.offline && !missing.empty()) {
-                return make_error(ErrorCode::not_found, missing, {}, "run once without --offline to fill the cache");
-            }
-            if (auto error = report.first_error()) return unexpected(std::move(*error));
-            return make_error(ErrorCode::internal, "fetch failed without an error");
-        }
+        if (!report.ok()) return unexpected(report.failure(options.offline));
         result.downloaded += report.stats.downloaded;
         result.cached += report.stats.cached;
         for (std::size_t k = 0; k < remote.size(); ++k) fetched[remote[k]] = std::move(*report.results[k]);

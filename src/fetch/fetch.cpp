@@ -60,6 +60,18 @@ auto FetchReport::missing_summary() const -> std::string {
                        util::join(missing, ", "));
 }
 
+auto FetchReport::failure(bool offline) const -> Error {
+    if (offline) {
+        if (auto missing = missing_summary(); !missing.empty()) {
+            return make_error(ErrorCode::not_found, std::move(missing), {},
+                              "run once without --offline to fill the cache")
+                .error;
+        }
+    }
+    if (auto error = first_error()) return std::move(*error);
+    return make_error(ErrorCode::internal, "fetch failed without an error").error;
+}
+
 namespace {
 
 auto strong_etag(const std::optional<std::string>& etag) -> bool {

@@ -89,6 +89,9 @@ struct FetchReport {
     [[nodiscard]] auto first_error() const -> std::optional<Error>;
     // "N wheels not in the cache: a.whl, b.whl" for offline runs; empty when none are missing.
     [[nodiscard]] auto missing_summary() const -> std::string;
+    // The one error a pipeline reports for a failed fetch: with `offline`, every wheel missing from the cache in
+    // one message; otherwise first_error().
+    [[nodiscard]] auto failure(bool offline) const -> Error;
 };
 
 // Downloads every requested wheel that is not already cached, in parallel through `engine`, into `store`.
