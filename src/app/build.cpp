@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "ahead_fetch.hpp"
 #include "wheelhouse/app/index_provider.hpp"
 #include "wheelhouse/archive/zip_writer.hpp"
 #include "wheelhouse/bundle/requirements_rewrite.hpp"
@@ -21,6 +22,7 @@
 #include "wheelhouse/index/index.hpp"
 #include "wheelhouse/pep508/name.hpp"
 #include "wheelhouse/resolve/resolve.hpp"
+#include "wheelhouse/tags/filename.hpp"
 #include "wheelhouse/util/file.hpp"
 #include "wheelhouse/util/hash.hpp"
 #include "wheelhouse/util/secret.hpp"
@@ -88,7 +90,7 @@ struct Plan {
     std::map<std::string, std::vector<std::string>> allowed_sha256;  // canonical project -> digests
 };
 
-auto make_engine(const BuildOptions& options, const std::vector<std::string>& trusted_hosts) -> Expected<http::Engine> {
+auto make_http_options(const BuildOptions& options, const std::vector<std::string>& trusted_hosts) -> http::Options {
     http::Options http_options;
     http_options.max_concurrency = std::max<std::size_t>(1, options.jobs);
     http_options.max_per_host = http_options.max_concurrency;
@@ -99,7 +101,11 @@ auto make_engine(const BuildOptions& options, const std::vector<std::string>& tr
         http_options.connect_timeout = *options.timeout;
         http_options.low_speed_time = *options.timeout;
     }
-    return http::Engine::create(http_options);
+    return http_options;
+}
+
+auto make_engine(const BuildOptions& options, const std::vector<std::string>& trusted_hosts) -> Expected<http::Engine> {
+    return http::Engine::create(make_http_options(options, trusted_hosts));
 }
 
 // "file:line" -> Origin, for constraints that went through the resolver's representation.
@@ -129,8 +135,11 @@ auto sdist_error(const std::string& name, const std::string& version, const std:
         .error;
 }
 
+auto local_path(std::string_view url) -> std::optional<fs::path>;
+
 // Step 1a: resolve the inputs for the target through the package indexes (the lock command's pieces).
-auto plan_from_resolution(const BuildOptions& options, const Inputs& inputs, http::Engine& engine) -> Expected<Plan> {
+auto plan_from_resolution(const BuildOptions& options, const Inputs& inputs, http::Engine& engine,
+                          AheadFetcher* ahead = nullptr) -> Expected<Plan> {
     if (inputs.sources.index_urls.empty() && inputs.sources.find_links.empty()) {
         return make_error(ErrorCode::usage, "no package source: --no-index without --find-links", {},
                           "pass --find-links DIR, or drop --no-index");
@@ -143,6 +152,18 @@ auto plan_from_resolution(const BuildOptions& options, const Inputs& inputs, htt
     ClientProvider provider(*client, options.target, inputs.options.pre, options.reporter);
     provider.set_constraints(inputs.constraints);
     if (inputs.require_hashes) provider.set_allowed_hashes(inputs.hashes);
+    if (ahead != nullptr) {
+        provider.set_on_likely([&](const index::Candidate& c) {
+            auto sha = c.hashes.find("sha256");
+            if (!c.is_wheel() || sha == c.hashes.end() || local_path(c.url)) return;
+            fetch::WheelRequest request;
+            request.url = index::with_credentials(c.url, inputs.sources);
+            request.filename = c.filename;
+            request.sha256.push_back(sha->second);
+            request.size = c.size;
+            ahead->add(std::move(request));
+        });
+    }
 
     resolve::Request request;
     request.requirements = inputs.requirements;
@@ -288,12 +309,15 @@ auto store_local_wheel(const fs::path& path, const LockedPackage& p, const cache
 
 // Step 2: every wheel into the content-addressed store (parallel downloads, hashes and RECORD checked).
 auto fetch_all(const BuildOptions& options, Plan& plan, http::Engine& engine, const cache::WheelStore& store,
-               BuildResult& result) -> Expected<std::vector<fetch::FetchedWheel>> {
+               const AheadFetcher::Summary& ahead, BuildResult& result) -> Expected<std::vector<fetch::FetchedWheel>> {
     std::vector<std::optional<fetch::FetchedWheel>> fetched(plan.packages.size());
     std::vector<fetch::WheelRequest> requests;
     std::vector<std::size_t> remote;
     for (std::size_t i = 0; i < plan.packages.size(); ++i) {
         const auto& p = plan.packages[i];
+        if (auto failed = ahead.verification_failures.find(p.filename); failed != ahead.verification_failures.end()) {
+            return unexpected(failed->second);
+        }
         if (auto path = local_path(plan.fetch_urls[i])) {
             auto wheel = store_local_wheel(*path, p, store);
             if (!wheel) return unexpected(std::move(wheel).error());
@@ -323,7 +347,17 @@ auto fetch_all(const BuildOptions& options, Plan& plan, http::Engine& engine, co
         result.downloaded += report.stats.downloaded;
         result.cached += report.stats.cached;
         result.downloaded_bytes += report.stats.downloaded_bytes;
-        for (std::size_t k = 0; k < remote.size(); ++k) fetched[remote[k]] = std::move(*report.results[k]);
+        for (std::size_t k = 0; k < remote.size(); ++k) {
+            auto& wheel = *report.results[k];
+            if (wheel.from_cache && ahead.downloaded.count(wheel.filename) != 0) {
+                // Downloaded during the resolution: a download of this run, not a cache hit.
+                --result.cached;
+                ++result.downloaded;
+                result.downloaded_bytes += wheel.size;
+                wheel.from_cache = false;
+            }
+            fetched[remote[k]] = std::move(wheel);
+        }
     }
     std::vector<fetch::FetchedWheel> out;
     for (std::size_t i = 0; i < fetched.size(); ++i) {
@@ -386,8 +420,7 @@ auto read_lock_file(const fs::path& path) -> Expected<LockFile> {
     if (!text) return unexpected(std::move(text).error());
     auto doc = nlohmann::json::parse(*text, nullptr, false);
     auto bad = [&](const std::string& what) {
-        return make_error(ErrorCode::invalid_input,
-                          fmt::format("{}: not a wheelhouse lock file: {}", path.string(), what),
+        return make_error(ErrorCode::invalid_input, fmt::format("not a wheelhouse lock file: {}", what),
                           Location{path.string(), 0, 0}, "write one with `wheelhouse lock`");
     };
     if (doc.is_discarded() || !doc.is_object()) return bad("invalid JSON");
@@ -431,6 +464,17 @@ auto read_lock_file(const fs::path& path) -> Expected<LockFile> {
             }
         }
         p.origin = string_of(j, "origin").value_or("");
+        if (p.is_wheel) {
+            // The name and version decide what the bundle claims to install; they must be the file's.
+            auto parsed = tags::WheelFilename::parse(p.filename);
+            if (!parsed) return bad(fmt::format("'{}' is not a wheel file name", util::elide(p.filename, 200)));
+            auto entry_version = pep440::Version::parse(p.version);
+            if (parsed->name() != p.name || !entry_version || !(*entry_version == parsed->version())) {
+                return bad(fmt::format("the entry says {} {}, its file {} is {} {}", util::elide(p.name, 200),
+                                       util::elide(p.version, 100), util::elide(p.filename, 200), parsed->name(),
+                                       parsed->version().to_string()));
+            }
+        }
         lock.packages.push_back(std::move(p));
     }
     return lock;
@@ -464,9 +508,27 @@ auto build(const BuildOptions& options) -> Expected<BuildResult> {
     auto engine = make_engine(options, flags->trusted_hosts);
     if (!engine) return unexpected(std::move(engine).error());
 
+    // The content-addressed wheel cache (a private, temporary one with --no-cache): wheels go there from step 1
+    // on, as the resolution names them.
+    std::optional<ScratchDir> private_cache;
+    fs::path cache_root;
+    if (options.cache_dir) {
+        cache_root = *options.cache_dir;
+    } else {
+        std::error_code ec;
+        auto tmp = fs::temp_directory_path(ec);
+        auto dir = ScratchDir::create(ec ? fs::path("/tmp") : tmp, "wheelhouse-nocache-");
+        if (!dir) return unexpected(std::move(dir).error());
+        private_cache = std::move(*dir);
+        cache_root = private_cache->path();
+    }
+    auto store = cache::WheelStore::open(cache_root);
+    if (!store) return unexpected(std::move(store).error());
+
     // 1. What goes into the bundle: the lock's packages, or a resolution of the inputs for the target.
     auto phase = Clock::now();
     Expected<Plan> plan = Plan{};
+    AheadFetcher::Summary ahead;
     if (options.locked) {
         plan = plan_from_lock(options, *options.locked);
         if (plan) {
@@ -485,7 +547,22 @@ auto build(const BuildOptions& options) -> Expected<BuildResult> {
             engine = make_engine(options, inputs->trusted_hosts);
             if (!engine) return unexpected(std::move(engine).error());
         }
-        plan = plan_from_resolution(options, *inputs, *engine);
+        // Wheels start downloading while the resolution goes on, on a second engine (not offline, and not in
+        // hash-checking mode, where only the user's digests may decide what is fetched).
+        std::unique_ptr<AheadFetcher> fetcher;
+        if (!options.offline && !inputs->require_hashes) {
+            auto created =
+                AheadFetcher::create(make_http_options(options, inputs->trusted_hosts), *store, fetch::FetchOptions{});
+            if (created) fetcher = std::move(*created);  // without it the fetch step does it all
+        }
+        plan = plan_from_resolution(options, *inputs, *engine, fetcher.get());
+        if (fetcher) {
+            if (!plan || interrupted(options)) {
+                fetcher->abort();
+            } else {
+                ahead = fetcher->finish();
+            }
+        }
     }
     if (!plan) return unexpected(std::move(plan).error());
     result.warnings = plan->warnings;
@@ -494,23 +571,9 @@ auto build(const BuildOptions& options) -> Expected<BuildResult> {
 
     if (interrupted(options)) return interrupted_error();
 
-    // 2. Fetch every wheel into the content-addressed cache (a private, temporary one with --no-cache).
+    // 2. Fetch every wheel into the content-addressed cache (those fetched ahead are found there, checked).
     phase = Clock::now();
-    std::optional<ScratchDir> private_cache;
-    fs::path cache_root;
-    if (options.cache_dir) {
-        cache_root = *options.cache_dir;
-    } else {
-        std::error_code ec;
-        auto tmp = fs::temp_directory_path(ec);
-        auto dir = ScratchDir::create(ec ? fs::path("/tmp") : tmp, "wheelhouse-nocache-");
-        if (!dir) return unexpected(std::move(dir).error());
-        private_cache = std::move(*dir);
-        cache_root = private_cache->path();
-    }
-    auto store = cache::WheelStore::open(cache_root);
-    if (!store) return unexpected(std::move(store).error());
-    auto wheels = fetch_all(options, *plan, *engine, *store, result);
+    auto wheels = fetch_all(options, *plan, *engine, *store, ahead, result);
     if (!wheels) return unexpected(std::move(wheels).error());
     result.timings.fetch = elapsed(phase);
 

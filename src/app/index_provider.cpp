@@ -63,6 +63,12 @@ auto ClientProvider::candidates(std::string_view project) -> Expected<std::vecto
     return files;
 }
 
+auto ClientProvider::skipped(std::string_view project) -> std::vector<std::string> {
+    auto it = m_pages.find(std::string(project));
+    if (it == m_pages.end() || !it->second) return {};
+    return it->second->skipped;
+}
+
 auto ClientProvider::metadata(std::string_view project, const resolve::CandidateFile& file)
     -> Expected<metadata::Metadata> {
     if (auto it = m_metadata.find(file.url); it != m_metadata.end()) return it->second;
@@ -143,8 +149,10 @@ auto ClientProvider::prefetch_metadata(const std::vector<std::string>& projects)
     for (std::size_t i = 0; i < wanted.size() && i < results.size(); ++i) {
         // Failures are kept too: metadata() hands them to the resolver if it ever asks for that file (asking the
         // server again would turn a hash mismatch into a silent second download).
+        const bool usable = results[i].has_value();
         m_metadata.emplace(wanted[i].url, results[i] ? Expected<metadata::Metadata>(std::move(results[i]->parsed))
                                                      : Expected<metadata::Metadata>(unexpected(results[i].error())));
+        if (usable && m_on_likely) m_on_likely(wanted[i]);
     }
     return chosen;
 }

@@ -9,6 +9,14 @@
 namespace wheelhouse::archive {
 namespace {
 
+// WHEEL and RECORD are written by the build tool: a user who meets a bad one can only refuse the wheel.
+constexpr std::string_view k_malformed_hint =
+    "the wheel is malformed or was altered after it was built; report it to the project and do not bundle it";
+
+auto malformed(std::string message, Location where) -> Unexpected<Error> {
+    return make_error(ErrorCode::verification, std::move(message), std::move(where), std::string(k_malformed_hint));
+}
+
 auto location(std::string_view file, int line, int column = 0) -> Location {
     return Location{std::string(file), line, column};
 }
@@ -98,7 +106,7 @@ auto read_csv_row(std::string_view text, std::size_t& pos) -> Expected<CsvRow> {
             ++pos;
         }
     }
-    if (in_quotes) return make_error(ErrorCode::verification, "unterminated quoted field");
+    if (in_quotes) return malformed("RECORD has an unterminated quoted field", {});
     row.fields.push_back(std::move(field));
     return row;
 }
@@ -143,7 +151,7 @@ auto parse_wheel_info(std::string_view text, std::string_view file) -> Expected<
         if (line.empty()) continue;
         auto colon = line.find(':');
         if (colon == std::string_view::npos || colon == 0) {
-            return make_error(ErrorCode::verification, "expected 'Key: value' in WHEEL", location(file, line_number));
+            return malformed("expected 'Key: value' in WHEEL", location(file, line_number));
         }
         auto key = line.substr(0, colon);
         auto value = std::string(util::trim(line.substr(colon + 1)));
@@ -157,9 +165,8 @@ auto parse_wheel_info(std::string_view text, std::string_view file) -> Expected<
             } else if (util::iequals(value, "false")) {
                 info.root_is_purelib = false;
             } else {
-                return make_error(ErrorCode::verification,
-                                  fmt::format("Root-Is-Purelib must be true or false, not '{}'", value),
-                                  location(file, line_number));
+                return malformed(fmt::format("Root-Is-Purelib must be true or false, not '{}'", value),
+                                 location(file, line_number));
             }
             purelib_seen = true;
         } else if (util::iequals(key, "Tag")) {
@@ -169,15 +176,16 @@ auto parse_wheel_info(std::string_view text, std::string_view file) -> Expected<
         }
     }
     if (info.wheel_version.empty()) {
-        return make_error(ErrorCode::verification, "WHEEL has no Wheel-Version", location(file, 0));
+        return malformed("WHEEL has no Wheel-Version", location(file, 0));
     }
     if (!purelib_seen) {
-        return make_error(ErrorCode::verification, "WHEEL has no Root-Is-Purelib", location(file, 0));
+        return malformed("WHEEL has no Root-Is-Purelib", location(file, 0));
     }
     auto major = util::parse_uint64(info.wheel_version.substr(0, info.wheel_version.find('.')));
     if (!major || *major != 1) {
         return make_error(ErrorCode::verification, fmt::format("unsupported Wheel-Version '{}'", info.wheel_version),
-                          location(file, 0), "only wheel format 1.x is understood");
+                          location(file, 0),
+                          "only wheel format 1.x is understood; use a wheel built for 1.x or a newer wheelhouse");
     }
     return info;
 }
@@ -198,24 +206,23 @@ auto parse_record(std::string_view text, std::string_view file) -> Expected<std:
         auto& f = row->fields;
         if (f.size() == 1 && f[0].empty()) continue;  // blank line
         if (f.size() != 3) {
-            return make_error(ErrorCode::verification,
-                              fmt::format("RECORD row has {} fields, expected 3 (path,hash,size)", f.size()),
-                              location(file, row_line));
+            return malformed(fmt::format("RECORD row has {} fields, expected 3 (path,hash,size)", f.size()),
+                             location(file, row_line));
         }
         RecordEntry entry;
         entry.path = f[0];
         entry.line = row_line;
         if (!is_safe_member_name(entry.path)) {
-            auto e = make_error(ErrorCode::verification, "unsafe path in RECORD", location(file, row_line));
-            e.error.context = entry.path;
-            return e;
+            return make_error(ErrorCode::verification,
+                              fmt::format("RECORD lists an unsafe path '{}' (absolute or with '..')", entry.path),
+                              location(file, row_line),
+                              "the wheel is malformed or malicious; report it to the project and do not bundle it");
         }
         if (!f[1].empty()) {
             auto eq = f[1].find('=');
             if (eq == std::string::npos) {
-                return make_error(ErrorCode::verification,
-                                  fmt::format("RECORD hash '{}' is not 'algorithm=digest'", f[1]),
-                                  location(file, row_line));
+                return malformed(fmt::format("RECORD hash '{}' of '{}' is not 'algorithm=digest'", f[1], entry.path),
+                                 location(file, row_line));
             }
             entry.hash_algorithm = util::to_lower(std::string_view(f[1]).substr(0, eq));
             const Algorithm* algorithm = nullptr;
@@ -223,24 +230,26 @@ auto parse_record(std::string_view text, std::string_view file) -> Expected<std:
                 if (a.name == entry.hash_algorithm) algorithm = &a;
             }
             if (algorithm == nullptr) {
-                return make_error(ErrorCode::verification,
-                                  fmt::format("RECORD hash algorithm '{}' is not allowed", entry.hash_algorithm),
-                                  location(file, row_line), "wheels must use sha256 or stronger");
+                return make_error(
+                    ErrorCode::verification,
+                    fmt::format("RECORD hash algorithm '{}' of '{}' is not allowed", entry.hash_algorithm, entry.path),
+                    location(file, row_line),
+                    "wheels must use sha256 or stronger; ask the project for a wheel built by a current "
+                    "tool");
             }
             auto digest = decode_base64url(std::string_view(f[1]).substr(eq + 1));
             if (!digest || digest->size() != algorithm->digest_size) {
-                return make_error(ErrorCode::verification,
-                                  fmt::format("RECORD digest '{}' is not urlsafe base64 of a {} hash",
-                                              f[1].substr(eq + 1), entry.hash_algorithm),
-                                  location(file, row_line));
+                return malformed(fmt::format("RECORD digest '{}' of '{}' is not urlsafe base64 of a {} hash",
+                                             f[1].substr(eq + 1), entry.path, entry.hash_algorithm),
+                                 location(file, row_line));
             }
             entry.hash_hex = util::to_hex(reinterpret_cast<const unsigned char*>(digest->data()), digest->size());
         }
         if (!f[2].empty()) {
             entry.size = util::parse_uint64(f[2]);
             if (!entry.size) {
-                return make_error(ErrorCode::verification, fmt::format("RECORD size '{}' is not a number", f[2]),
-                                  location(file, row_line));
+                return malformed(fmt::format("RECORD size '{}' of '{}' is not a number", f[2], entry.path),
+                                 location(file, row_line));
             }
         }
         out.push_back(std::move(entry));

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <random>
 #include <string>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -16,8 +17,11 @@
 
 namespace wheelhouse::archive::detail {
 
+// Every caller writes an output file next to `where`.
+inline constexpr std::string_view k_write_hint = "check that the output folder is writable and the disk is not full";
+
 inline auto make_io_error(std::string message, const std::filesystem::path& where) -> Unexpected<Error> {
-    return make_error(ErrorCode::io, std::move(message), Location{where.string(), 0, 0});
+    return make_error(ErrorCode::io, std::move(message), Location{where.string(), 0, 0}, std::string(k_write_hint));
 }
 
 // Removes the temporary file unless the rename went through.
@@ -51,7 +55,8 @@ public:
                                      destination);
             }
         }
-        return make_io_error("cannot find a free temporary name", destination);
+        return make_io_error(fmt::format("cannot find a free temporary name next to '{}'", destination.string()),
+                             destination);
     }
 
     [[nodiscard]] auto fd() const -> int { return m_fd; }

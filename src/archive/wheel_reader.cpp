@@ -29,10 +29,19 @@ auto archive_message(struct archive* a) -> std::string {
     return s != nullptr ? std::string(s) : std::string("unknown libarchive error");
 }
 
-auto bad_wheel(std::string_view filename, std::string message, std::string context = {}) -> Unexpected<Error> {
-    auto e = make_error(ErrorCode::verification, std::move(message), Location{std::string(filename), 0, 0});
-    e.error.context = std::move(context);
-    return e;
+// What the user can do, by kind of defect.
+constexpr std::string_view k_damaged_hint =
+    "the file is damaged or not a wheel (an interrupted or corrupted download?); fetch it again from a trusted index";
+constexpr std::string_view k_malformed_hint =
+    "the wheel is malformed or malicious; report it to the project and do not bundle it";
+constexpr std::string_view k_bomb_hint = "the file is not a normal wheel; do not install it";
+constexpr std::string_view k_changed_hint =
+    "the file changed while it was read, or its zip index disagrees with its content; fetch it again from a "
+    "trusted index";
+
+auto bad_wheel(std::string_view filename, std::string message, std::string_view hint) -> Unexpected<Error> {
+    return make_error(ErrorCode::verification, std::move(message), Location{std::string(filename), 0, 0},
+                      std::string(hint));
 }
 
 // Opens a fresh reader on the source; zip only, reading the central directory (seekable mode) so
@@ -49,7 +58,8 @@ auto open_archive(const WheelReader::Source& source, std::string_view filename) 
         rc = archive_read_open_memory(a.get(), bytes.data(), bytes.size());
     }
     if (rc != ARCHIVE_OK) {
-        return bad_wheel(filename, fmt::format("not a readable zip archive: {}", archive_message(a.get())));
+        return bad_wheel(filename, fmt::format("not a readable zip archive: {}", archive_message(a.get())),
+                         k_damaged_hint);
     }
     return a;
 }
@@ -81,7 +91,8 @@ WheelReader::~WheelReader() = default;
 auto WheelReader::open(const std::filesystem::path& path, Limits limits) -> Expected<WheelReader> {
     std::error_code ec;
     if (!std::filesystem::is_regular_file(path, ec)) {
-        return make_error(ErrorCode::not_found, "wheel file not found", Location{path.string(), 0, 0});
+        return make_error(ErrorCode::not_found, "wheel file not found (or not a regular file)",
+                          Location{path.string(), 0, 0}, "check the path of the wheel");
     }
     auto source = std::make_shared<Source>(Source{path});
     return open_source(std::move(source), path.string(), limits);
@@ -110,11 +121,16 @@ auto WheelReader::open_source(std::shared_ptr<const Source> source, std::string 
         int rc = archive_read_next_header(a->get(), &e);
         if (rc == ARCHIVE_EOF) break;
         if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
-            return bad_wheel(reader.m_filename, fmt::format("corrupt zip archive: {}", archive_message(a->get())));
+            return bad_wheel(reader.m_filename, fmt::format("corrupt zip archive: {}", archive_message(a->get())),
+                             k_damaged_hint);
         }
         auto raw_name = entry_name(e);
         if (!is_safe_member_name(raw_name)) {
-            return bad_wheel(reader.m_filename, "wheel contains an unsafe path (absolute or with '..')", raw_name);
+            return bad_wheel(reader.m_filename,
+                             fmt::format("member '{}' has an unsafe path (absolute or with '..'): it would be "
+                                         "written outside the install folder",
+                                         raw_name),
+                             k_malformed_hint);
         }
         Entry entry;
         entry.name = strip_trailing_slash(raw_name);
@@ -125,21 +141,23 @@ auto WheelReader::open_source(std::shared_ptr<const Source> source, std::string 
         auto size = archive_entry_size_is_set(e) != 0 ? archive_entry_size(e) : 0;
         entry.size = size > 0 ? static_cast<std::uint64_t>(size) : 0U;
         if (!seen.insert(entry.name).second) {
-            return bad_wheel(reader.m_filename, "wheel contains the same path twice", entry.name);
+            return bad_wheel(reader.m_filename, fmt::format("member '{}' appears twice in the wheel", entry.name),
+                             k_malformed_hint);
         }
         if (reader.m_entries.size() >= limits.max_entries) {
-            return bad_wheel(reader.m_filename, fmt::format("wheel has more than {} entries", limits.max_entries));
+            return bad_wheel(reader.m_filename, fmt::format("wheel has more than {} entries", limits.max_entries),
+                             k_bomb_hint);
         }
         if (entry.size > limits.max_member_size) {
             return bad_wheel(reader.m_filename,
-                             fmt::format("member is {} bytes uncompressed, over the {} byte limit", entry.size,
-                                         limits.max_member_size),
-                             entry.name);
+                             fmt::format("member '{}' is {} bytes uncompressed, over the {} byte limit", entry.name,
+                                         entry.size, limits.max_member_size),
+                             k_bomb_hint);
         }
         total += entry.size;
         if (total > limits.max_total_size) {
             return bad_wheel(reader.m_filename,
-                             fmt::format("wheel expands to more than {} bytes", limits.max_total_size));
+                             fmt::format("wheel expands to more than {} bytes", limits.max_total_size), k_bomb_hint);
         }
         auto top = entry.name.substr(0, entry.name.find('/'));
         if (top.size() > 10 && top.ends_with(".dist-info") && (entry.name.size() > top.size() || entry.is_dir)) {
@@ -149,19 +167,22 @@ auto WheelReader::open_source(std::shared_ptr<const Source> source, std::string 
         archive_read_data_skip(a->get());
     }
 
-    if (dist_infos.empty()) return bad_wheel(reader.m_filename, "wheel has no .dist-info folder");
+    if (dist_infos.empty()) return bad_wheel(reader.m_filename, "wheel has no .dist-info folder", k_malformed_hint);
     if (dist_infos.size() > 1) {
         std::vector<std::string> names(dist_infos.begin(), dist_infos.end());
-        return bad_wheel(reader.m_filename, "wheel has more than one .dist-info folder", util::join(names, ", "));
+        return bad_wheel(reader.m_filename,
+                         fmt::format("wheel has more than one .dist-info folder: {}", util::join(names, ", ")),
+                         k_malformed_hint);
     }
     reader.m_dist_info = *dist_infos.begin();
     if (!reader.m_filename.empty()) {
         auto expected = normalise_project_for_filename(project_of_filename(reader.m_filename));
         auto dist_project = reader.m_dist_info.substr(0, reader.m_dist_info.find('-'));
         if (normalise_project_for_filename(dist_project) != expected) {
-            return bad_wheel(reader.m_filename,
-                             fmt::format("the .dist-info folder does not belong to project '{}'", expected),
-                             reader.m_dist_info);
+            return bad_wheel(
+                reader.m_filename,
+                fmt::format("the .dist-info folder '{}' does not belong to project '{}'", reader.m_dist_info, expected),
+                k_malformed_hint);
         }
     }
     return reader;
@@ -177,11 +198,15 @@ auto WheelReader::find(std::string_view name) const -> const Entry* {
 auto WheelReader::read(std::string_view name) const -> Expected<std::string> {
     const auto* known = find(name);
     if (known == nullptr) {
-        auto e = make_error(ErrorCode::not_found, "no such member in wheel", Location{m_filename, 0, 0});
-        e.error.context = std::string(name);
-        return e;
+        return make_error(ErrorCode::not_found, fmt::format("the wheel has no member '{}'", name),
+                          Location{m_filename, 0, 0}, std::string(k_malformed_hint));
     }
-    if (known->is_dir || known->is_symlink) return bad_wheel(m_filename, "member is not a regular file", known->name);
+    if (known->is_dir || known->is_symlink) {
+        return bad_wheel(m_filename,
+                         fmt::format("member '{}' is a {}, not a regular file", known->name,
+                                     known->is_dir ? "folder" : "symbolic link"),
+                         k_malformed_hint);
+    }
 
     auto a = open_archive(*m_source, m_filename);
     if (!a) return unexpected(std::move(a).error());
@@ -190,7 +215,8 @@ auto WheelReader::read(std::string_view name) const -> Expected<std::string> {
         int rc = archive_read_next_header(a->get(), &e);
         if (rc == ARCHIVE_EOF) break;
         if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
-            return bad_wheel(m_filename, fmt::format("corrupt zip archive: {}", archive_message(a->get())));
+            return bad_wheel(m_filename, fmt::format("corrupt zip archive: {}", archive_message(a->get())),
+                             k_damaged_hint);
         }
         if (strip_trailing_slash(entry_name(e)) != name) {
             archive_read_data_skip(a->get());
@@ -203,20 +229,23 @@ auto WheelReader::read(std::string_view name) const -> Expected<std::string> {
             auto n = archive_read_data(a->get(), buffer, sizeof buffer);
             if (n == 0) break;
             if (n < 0) {
-                return bad_wheel(m_filename, fmt::format("cannot read member: {}", archive_message(a->get())),
-                                 std::string(name));
+                return bad_wheel(m_filename,
+                                 fmt::format("cannot read member '{}': {}", name, archive_message(a->get())),
+                                 k_damaged_hint);
             }
             // The header can lie about the size: count the bytes that actually come out.
             if (out.size() + static_cast<std::size_t>(n) > m_limits.max_member_size) {
-                return bad_wheel(m_filename,
-                                 fmt::format("member expands beyond the {} byte limit", m_limits.max_member_size),
-                                 std::string(name));
+                return bad_wheel(
+                    m_filename,
+                    fmt::format("member '{}' expands beyond the {} byte limit", name, m_limits.max_member_size),
+                    k_bomb_hint);
             }
             out.append(buffer, static_cast<std::size_t>(n));
         }
         return out;
     }
-    return bad_wheel(m_filename, "member listed but not found on re-reading", std::string(name));
+    return bad_wheel(m_filename, fmt::format("member '{}' is listed but was not found on re-reading", name),
+                     k_changed_hint);
 }
 
 auto WheelReader::read_metadata() const -> Expected<std::string> {

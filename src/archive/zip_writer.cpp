@@ -51,8 +51,13 @@ auto archive_message(struct archive* a) -> std::string {
     return s != nullptr ? std::string(s) : std::string("unknown libarchive error");
 }
 
-auto io_error(std::string message, const fs::path& where) -> Unexpected<Error> {
-    return make_error(ErrorCode::io, std::move(message), Location{where.string(), 0, 0});
+constexpr std::string_view k_write_hint = "check that the output folder is writable and the disk is not full";
+constexpr std::string_view k_read_hint = "check that the file exists and is readable";
+constexpr std::string_view k_changed_hint =
+    "another program changed the file while wheelhouse was reading it; let it finish, then run the command again";
+
+auto io_error(std::string message, const fs::path& where, std::string_view hint = k_write_hint) -> Unexpected<Error> {
+    return make_error(ErrorCode::io, std::move(message), Location{where.string(), 0, 0}, std::string(hint));
 }
 
 // Where libarchive's output goes: the temporary file, hashed and counted on the way.
@@ -102,9 +107,8 @@ auto sink_write(struct archive* a, void* context, const void* buffer, std::size_
 
 auto check_name(const std::string& name, bool directory) -> Expected<void> {
     auto bad = [&](std::string why) {
-        auto e = make_error(ErrorCode::invalid_input, fmt::format("cannot add '{}' to the zip: {}", name, why));
-        e.error.context = name;
-        return e;
+        return make_error(ErrorCode::invalid_input, fmt::format("cannot add '{}' to the zip: {}", name, why), {},
+                          "rename the file or folder");
     };
     if (!is_safe_member_name(name)) return bad("the name must be relative, '/'-separated and without '.' or '..'");
     if (!util::is_valid_utf8(name)) return bad("the name is not valid UTF-8");
@@ -120,7 +124,8 @@ auto set_compression(struct archive* a, Compression compression) -> int {
                                              : archive_write_zip_set_compression_deflate(a);
 }
 
-auto write_header(struct archive* a, const ZipMember& member, const ZipOptions& options) -> Expected<void> {
+auto write_header(struct archive* a, const ZipMember& member, const ZipOptions& options, const fs::path& destination)
+    -> Expected<void> {
     EntryPtr entry(archive_entry_new());
     if (!entry) return make_error(ErrorCode::internal, "libarchive: out of memory");
     archive_entry_set_pathname_utf8(entry.get(), member.name.c_str());
@@ -137,17 +142,18 @@ auto write_header(struct archive* a, const ZipMember& member, const ZipOptions& 
         return make_error(ErrorCode::internal, fmt::format("libarchive: {}", archive_message(a)));
     }
     if (archive_write_header(a, entry.get()) != ARCHIVE_OK) {
-        return make_error(ErrorCode::io,
-                          fmt::format("cannot write the header of '{}': {}", member.name, archive_message(a)));
+        return io_error(fmt::format("cannot write the header of '{}': {}", member.name, archive_message(a)),
+                        destination);
     }
     return {};
 }
 
-auto write_data(struct archive* a, const char* data, std::size_t size, const std::string& name) -> Expected<void> {
+auto write_data(struct archive* a, const char* data, std::size_t size, const std::string& name,
+                const fs::path& destination) -> Expected<void> {
     while (size > 0) {
         auto n = archive_write_data(a, data, size);
         if (n <= 0) {
-            return make_error(ErrorCode::io, fmt::format("cannot write '{}' to the zip: {}", name, archive_message(a)));
+            return io_error(fmt::format("cannot write '{}' to the zip: {}", name, archive_message(a)), destination);
         }
         data += n;
         size -= static_cast<std::size_t>(n);
@@ -155,12 +161,13 @@ auto write_data(struct archive* a, const char* data, std::size_t size, const std
     return {};
 }
 
-auto write_file_member(struct archive* a, const ZipMember& member, const fs::path& path, std::vector<char>& buffer)
-    -> Expected<void> {
+auto write_file_member(struct archive* a, const ZipMember& member, const fs::path& path, std::vector<char>& buffer,
+                       const fs::path& destination) -> Expected<void> {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        return make_error(ErrorCode::io, fmt::format("cannot open '{}': {}", path.string(), std::strerror(errno)),
-                          Location{path.string(), 0, 0});
+        return io_error(fmt::format("cannot open '{}' to add it to the zip as '{}': {}", path.string(), member.name,
+                                    std::strerror(errno)),
+                        path, k_read_hint);
     }
     struct FdCloser {
         int fd;
@@ -168,30 +175,28 @@ auto write_file_member(struct archive* a, const ZipMember& member, const fs::pat
     } closer{fd};
     struct stat st {};
     if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || static_cast<std::uint64_t>(st.st_size) != member.size) {
-        return make_error(
-            ErrorCode::io,
-            fmt::format("'{}' changed while the zip was written (it was {} bytes)", path.string(), member.size),
-            Location{path.string(), 0, 0});
+        return io_error(
+            fmt::format("'{}' changed while the zip was written (it was {} bytes)", path.string(), member.size), path,
+            k_changed_hint);
     }
     std::uint64_t total = 0;
     for (;;) {
         auto n = ::read(fd, buffer.data(), buffer.size());
         if (n < 0) {
             if (errno == EINTR) continue;
-            return make_error(ErrorCode::io, fmt::format("cannot read '{}': {}", path.string(), std::strerror(errno)),
-                              Location{path.string(), 0, 0});
+            return io_error(fmt::format("cannot read '{}': {}", path.string(), std::strerror(errno)), path,
+                            k_read_hint);
         }
         if (n == 0) break;
         total += static_cast<std::uint64_t>(n);
         if (total > member.size) break;
-        auto ok = write_data(a, buffer.data(), static_cast<std::size_t>(n), member.name);
+        auto ok = write_data(a, buffer.data(), static_cast<std::size_t>(n), member.name, destination);
         if (!ok) return ok;
     }
     if (total != member.size) {
-        return make_error(
-            ErrorCode::io,
+        return io_error(
             fmt::format("'{}' changed size while the zip was written (expected {} bytes)", path.string(), member.size),
-            Location{path.string(), 0, 0});
+            path, k_changed_hint);
     }
     return {};
 }
@@ -215,9 +220,9 @@ auto complete_and_sort(const std::vector<ZipMember>& members, bool parent_direct
             auto folder = m.name.substr(0, pos + 1);
             auto as_file = m.name.substr(0, pos);
             if (by_name.count(as_file) != 0) {
-                return make_error(
-                    ErrorCode::invalid_input,
-                    fmt::format("'{}' is both a file and the folder of '{}' in the zip", as_file, m.name));
+                return make_error(ErrorCode::invalid_input,
+                                  fmt::format("'{}' is both a file and the folder of '{}' in the zip", as_file, m.name),
+                                  {}, "rename or remove one of the two files");
             }
             if (parent_directories && by_name.count(folder) == 0) needed.insert(folder);
             pos = m.name.find('/', pos + 1);
@@ -265,9 +270,8 @@ auto ZipWriter::add(ZipMember member) -> Expected<void> {
     auto ok = check_name(member.name, member.is_directory());
     if (!ok) return ok;
     if (contains(member.name)) {
-        auto e = make_error(ErrorCode::invalid_input, fmt::format("'{}' is added to the zip twice", member.name));
-        e.error.context = member.name;
-        return e;
+        return make_error(ErrorCode::invalid_input, fmt::format("'{}' is added to the zip twice", member.name), {},
+                          "rename or remove one of the two files");
     }
     m_names.insert(member.name);
     m_members.push_back(std::move(member));
@@ -279,12 +283,15 @@ auto ZipWriter::add_file(std::string name, const fs::path& source, std::optional
     std::error_code ec;
     auto status = fs::status(source, ec);
     if (ec || !fs::is_regular_file(status)) {
-        return make_error(ErrorCode::not_found, fmt::format("'{}' is not a regular file", source.string()),
-                          Location{source.string(), 0, 0});
+        return make_error(ErrorCode::not_found,
+                          fmt::format("cannot add '{}' to the zip as '{}': it does not exist or is not a regular file",
+                                      source.string(), name),
+                          Location{source.string(), 0, 0}, std::string(k_read_hint));
     }
     auto size = fs::file_size(source, ec);
     if (ec) {
-        return io_error(fmt::format("cannot read the size of '{}': {}", source.string(), ec.message()), source);
+        return io_error(fmt::format("cannot read the size of '{}': {}", source.string(), ec.message()), source,
+                        k_read_hint);
     }
     auto how = compression.value_or(default_compression(name));
     return add(ZipMember{std::move(name), source, size, how});
@@ -304,7 +311,8 @@ auto ZipWriter::add_directory(std::string name) -> Expected<void> {
 
 auto ZipWriter::write(const fs::path& destination) const -> Expected<ZipResult> {
     if (m_options.deflate_level < 1 || m_options.deflate_level > 9) {
-        return make_error(ErrorCode::usage, fmt::format("deflate level {} is not in 1..9", m_options.deflate_level));
+        return make_error(ErrorCode::usage, fmt::format("deflate level {} is not in 1..9", m_options.deflate_level), {},
+                          "use a level from 1 (fastest) to 9 (smallest)");
     }
     auto ordered = complete_and_sort(m_members, m_options.parent_directories);
     if (!ordered) return unexpected(std::move(ordered).error());
@@ -333,17 +341,18 @@ auto ZipWriter::write(const fs::path& destination) const -> Expected<ZipResult> 
 
     std::vector<char> buffer(k_chunk);
     for (const auto* member : ordered->order) {
-        auto header = write_header(a.get(), *member, m_options);
+        auto header = write_header(a.get(), *member, m_options, destination);
         if (!header) return unexpected(std::move(header).error());
         if (const auto* path = std::get_if<fs::path>(&member->source)) {
-            auto ok = write_file_member(a.get(), *member, *path, buffer);
+            auto ok = write_file_member(a.get(), *member, *path, buffer, destination);
             if (!ok) return unexpected(std::move(ok).error());
         } else if (const auto* bytes = std::get_if<std::string>(&member->source)) {
-            auto ok = write_data(a.get(), bytes->data(), bytes->size(), member->name);
+            auto ok = write_data(a.get(), bytes->data(), bytes->size(), member->name, destination);
             if (!ok) return unexpected(std::move(ok).error());
         }
         if (archive_write_finish_entry(a.get()) != ARCHIVE_OK) {
-            return io_error(fmt::format("cannot finish '{}': {}", member->name, archive_message(a.get())), destination);
+            return io_error(fmt::format("cannot finish '{}' in the zip: {}", member->name, archive_message(a.get())),
+                            destination);
         }
     }
     if (archive_write_close(a.get()) != ARCHIVE_OK) {

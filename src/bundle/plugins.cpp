@@ -20,10 +20,8 @@ namespace {
 constexpr std::uint64_t k_member_overhead = 200;
 constexpr std::uint64_t k_archive_overhead = 22 + 56 + 20;
 
-auto invalid(std::string message, std::string hint = {}, std::string context = {}) -> Unexpected<Error> {
-    auto e = make_error(ErrorCode::invalid_input, std::move(message), {}, std::move(hint));
-    e.error.context = std::move(context);
-    return e;
+auto invalid(std::string message, std::string hint) -> Unexpected<Error> {
+    return make_error(ErrorCode::invalid_input, std::move(message), {}, std::move(hint));
 }
 
 auto describe(const PlannedMember& m) -> std::string {
@@ -53,12 +51,13 @@ auto walk_plugins_dir(const fs::path& dir, std::vector<PlannedMember>& out) -> E
     std::error_code ec;
     auto root = fs::canonical(dir, ec);
     if (ec || !fs::is_directory(root, ec)) {
-        return make_error(ErrorCode::not_found, "the plugins folder does not exist or is not a folder",
-                          Location{dir.string(), 0, 0});
+        return make_error(ErrorCode::not_found, "the plugins folder (--plugins-dir) does not exist or is not a folder",
+                          Location{dir.string(), 0, 0}, "check the path given to --plugins-dir");
     }
     auto walk_error = [&](const fs::path& where, const std::error_code& error) {
         return make_error(ErrorCode::io, fmt::format("cannot read the plugins folder: {}", error.message()),
-                          Location{where.string(), 0, 0});
+                          Location{where.string(), 0, 0},
+                          "check that the plugins folder and everything in it is readable by this user");
     };
     fs::recursive_directory_iterator it(root, fs::directory_options::none, ec);
     if (ec) return walk_error(root, ec);
@@ -95,7 +94,8 @@ auto walk_plugins_dir(const fs::path& dir, std::vector<PlannedMember>& out) -> E
                 return make_error(ErrorCode::invalid_input,
                                   "symlink in the plugins folder points to a folder or a special file; only links "
                                   "to files are followed",
-                                  Location{path.string(), 0, 0});
+                                  Location{path.string(), 0, 0},
+                                  "replace the link with a copy of what it points to, or remove it");
             }
             auto size = fs::file_size(target, ec);
             if (ec) return walk_error(target, ec);
@@ -122,8 +122,10 @@ auto normalise_wheel_dir(std::string_view dir) -> Expected<std::string> {
     while (!dir.empty() && dir.back() == '/') dir.remove_suffix(1);
     if (dir.empty()) return std::string();
     if (!archive::is_safe_member_name(dir) || !util::is_valid_utf8(dir)) {
-        return invalid("the wheel folder must be a relative path inside the bundle, without '.' or '..'",
-                       "use a name such as 'wheels'", std::string(dir));
+        return invalid(fmt::format("the wheel folder (--wheel-dir) '{}' must be a relative path inside the bundle, "
+                                   "without '.' or '..'",
+                                   dir),
+                       "use a name such as 'wheels'");
     }
     return std::string(dir);
 }
@@ -169,13 +171,17 @@ auto PluginsLayout::plan(PluginsRequest request) -> Expected<PluginsLayout> {
     for (const auto& wheel : request.wheels) {
         auto filename = wheel.filename.empty() ? wheel.path.filename().string() : wheel.filename;
         if (!ends_with_icase(filename, ".whl") || filename.find('/') != std::string::npos) {
-            return invalid("a bundled wheel must be a file name ending in '.whl'", {}, filename);
+            return invalid(
+                fmt::format("'{}' cannot be bundled: a bundled wheel must be a file name ending in '.whl'", filename),
+                "only wheels can be bundled; check the file names in the lock file or the index");
         }
         std::error_code ec;
         auto size = fs::file_size(wheel.path, ec);
         if (ec) {
-            return make_error(ErrorCode::not_found, fmt::format("cannot read the wheel: {}", ec.message()),
-                              Location{wheel.path.string(), 0, 0});
+            return make_error(ErrorCode::not_found, fmt::format("cannot read the wheel {}: {}", filename, ec.message()),
+                              Location{wheel.path.string(), 0, 0},
+                              "the wheel went missing from the cache (another wheelhouse pruning it?); run the "
+                              "command again");
         }
         members.push_back(PlannedMember{prefix + filename, MemberOrigin::wheel, wheel.path, size});
     }
@@ -194,19 +200,18 @@ auto PluginsLayout::plan(PluginsRequest request) -> Expected<PluginsLayout> {
     for (const auto& m : members) {
         if (m.origin == MemberOrigin::plugins_dir &&
             (!archive::is_safe_member_name(m.name) || !util::is_valid_utf8(m.name) || m.name.size() > 0xffff)) {
-            auto e = make_error(ErrorCode::invalid_input,
-                                "this file name cannot be stored in a zip (backslash, "
-                                "invalid UTF-8 or too long)",
-                                Location{m.source.string(), 0, 0}, "rename it in the plugins folder");
-            return e;
+            return make_error(ErrorCode::invalid_input,
+                              "this file name cannot be stored in a zip (backslash, "
+                              "invalid UTF-8 or too long)",
+                              Location{m.source.string(), 0, 0}, "rename it in the plugins folder");
         }
         auto [it, inserted] = by_name.emplace(m.name, &m);
         if (inserted) continue;
         if (m.name.back() == '/') continue;
         return invalid(fmt::format("{} has the same name as {}", describe(m), describe(*it->second)),
-                       m.origin == MemberOrigin::plugins_dir ? "rename or remove it in the plugins folder"
-                                                             : "each wheel may be bundled once",
-                       m.name);
+                       m.origin == MemberOrigin::plugins_dir
+                           ? "rename or remove one of the two files (the one in the plugins folder)"
+                           : "each wheel may be bundled once");
     }
     for (const auto& [name, member] : by_name) {
         for (auto pos = name.find('/'); pos != std::string::npos && pos + 1 < name.size();
@@ -215,7 +220,7 @@ auto PluginsLayout::plan(PluginsRequest request) -> Expected<PluginsLayout> {
             if (blocker != by_name.end()) {
                 return invalid(fmt::format("{} is a file, but {} needs a folder of that name",
                                            describe(*blocker->second), describe(*member)),
-                               "rename or remove it in the plugins folder", blocker->first);
+                               "rename or remove one of the two in the plugins folder");
             }
         }
     }

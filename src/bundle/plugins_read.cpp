@@ -40,7 +40,9 @@ auto read_plugins(const std::filesystem::path& zip, std::string_view wheel_dir) 
                 return make_error(
                     ErrorCode::verification,
                     fmt::format("constraints.txt in the bundle is {} bytes, too large to be one", entry.size),
-                    Location{zip.string(), 0, 0});
+                    Location{zip.string(), 0, 0},
+                    "the bundle was not written by wheelhouse or was altered; do not deploy it, build it again with "
+                    "'wheelhouse build'");
             }
             auto text = reader->read(entry.name);
             if (!text) return unexpected(std::move(text).error());

@@ -72,11 +72,18 @@ void append_hashes(std::string& out, std::vector<std::string> hashes) {
 auto write_mwaa_requirements(const std::vector<ResolvedRequirement>& resolved, const RewriteOptions& options)
     -> Expected<std::string> {
     if (bad_value(options.find_links) || options.find_links.find(' ') != std::string::npos) {
-        return make_error(ErrorCode::invalid_input, fmt::format("unusable --find-links path '{}'", options.find_links));
+        return make_error(ErrorCode::invalid_input,
+                          fmt::format("cannot write the --find-links path '{}' into requirements.txt: it is empty or "
+                                      "holds a space, a quote, a backslash, a line break or ' #'",
+                                      options.find_links),
+                          {}, "choose a --plugins-path and --wheel-dir without such characters");
     }
     if (bad_value(options.constraints_path)) {
         return make_error(ErrorCode::invalid_input,
-                          fmt::format("unusable constraints path '{}'", options.constraints_path));
+                          fmt::format("cannot write the constraints path '{}' into requirements.txt: it is empty or "
+                                      "holds a quote, a backslash, a line break or ' #'",
+                                      options.constraints_path),
+                          {}, "choose a --plugins-path without such characters");
     }
     struct Line {
         std::string key;
@@ -88,12 +95,14 @@ auto write_mwaa_requirements(const std::vector<ResolvedRequirement>& resolved, c
         if (!version) {
             return make_error(
                 ErrorCode::invalid_input,
-                fmt::format("resolved version '{}' of {} is not a valid version", r.version, r.requirement.name));
+                fmt::format("resolved version '{}' of {} is not a valid version", r.version, r.requirement.name), {},
+                "if it comes from a lock file, correct the version there or lock again");
         }
         auto pin = pep440::SpecifierSet::parse("==" + r.version);
         if (!pin) {
             return make_error(ErrorCode::invalid_input,
-                              fmt::format("cannot pin {} to '{}'", r.requirement.name, r.version));
+                              fmt::format("cannot pin {} to '{}'", r.requirement.name, r.version), {},
+                              "if it comes from a lock file, correct the version there or lock again");
         }
         pep508::Requirement pinned = r.requirement;
         pinned.url.reset();  // the wheel is in the bundle; MWAA cannot reach the URL
@@ -101,7 +110,9 @@ auto write_mwaa_requirements(const std::vector<ResolvedRequirement>& resolved, c
         std::string text = pinned.to_string();
         if (splits_in_pip(text)) {
             return make_error(ErrorCode::invalid_input,
-                              fmt::format("'{}' cannot be written so that pip reads it back", text));
+                              fmt::format("'{}' cannot be written so that pip reads it back", text), {},
+                              "pip reads a word that starts with '-' as an option: rewrite the requirement (its "
+                              "marker or extras) so that no word starts with '-'");
         }
         if (options.write_hashes) {
             if (r.hashes.empty()) {

@@ -121,7 +121,10 @@ auto serialize(const CachedPage& page) -> std::string {
 }
 
 auto deserialize(std::string_view data) -> Expected<CachedPage> {
-    auto bad = [](std::string what) { return make_error(ErrorCode::invalid_input, "damaged cache entry: " + what); };
+    auto bad = [](std::string what) {
+        return make_error(ErrorCode::invalid_input, "damaged index page cache entry: " + what, {},
+                          "'wheelhouse cache clean' removes the cached index pages");
+    };
     auto next_line = [&data]() -> std::optional<std::string_view> {
         const auto nl = data.find('\n');
         if (nl == std::string_view::npos) return std::nullopt;
@@ -194,7 +197,10 @@ auto HttpCache::store(std::string_view url, const CachedPage& page) const -> Exp
     std::filesystem::create_directories(path.parent_path(), ec);
     if (ec) {
         return make_error(ErrorCode::io,
-                          fmt::format("cannot create cache folder {}: {}", path.parent_path().string(), ec.message()));
+                          fmt::format("cannot create cache folder {}: {}", path.parent_path().string(), ec.message()),
+                          Location{path.parent_path().string(), 0, 0},
+                          "check that the cache folder is writable by this user and the disk is not full; "
+                          "WHEELHOUSE_CACHE_DIR chooses another folder");
     }
     // Unsynced: the entry holds its body size and format marker, so a torn entry reads as absent.
     return util::write_file_atomic(path, serialize(page), util::Durability::unsynced);

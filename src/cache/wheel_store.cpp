@@ -23,13 +23,27 @@ namespace fs = std::filesystem;
 
 namespace {
 
-auto io_error(std::string what, const fs::path& path, std::error_code ec) -> Unexpected<Error> {
+constexpr std::string_view k_cache_hint =
+    "check that the cache folder is writable by this user and the disk is not full; WHEELHOUSE_CACHE_DIR chooses "
+    "another folder";
+
+auto io_error(std::string what, const fs::path& path, std::error_code ec, std::string_view hint = k_cache_hint)
+    -> Unexpected<Error> {
     return make_error(ErrorCode::io, fmt::format("{} {}: {}", what, path.string(), ec.message()),
-                      Location{path.string(), 0, 0});
+                      Location{path.string(), 0, 0}, std::string(hint));
 }
 
 auto errno_error(std::string what, const fs::path& path) -> Unexpected<Error> {
     return io_error(std::move(what), path, std::error_code(errno, std::generic_category()));
+}
+
+auto unusable_name(std::string_view filename) -> Unexpected<Error> {
+    return make_error(
+        ErrorCode::invalid_input,
+        fmt::format("'{}' is not a usable wheel file name (empty, hidden, too long, or with a path "
+                    "separator or control character)",
+                    filename),
+        {}, "the lock file or the index gave this name; correct the lock file, lock again, or check the index");
 }
 
 auto lower(std::string_view s) -> std::string {
@@ -186,7 +200,10 @@ auto is_sha256_hex(std::string_view text) -> bool {
 }
 
 auto WheelStore::open(const fs::path& cache_root) -> Expected<WheelStore> {
-    if (cache_root.empty()) return make_error(ErrorCode::usage, "the cache folder is not set");
+    if (cache_root.empty()) {
+        return make_error(ErrorCode::usage, "the cache folder is not set", {},
+                          "set WHEELHOUSE_CACHE_DIR to a writable folder");
+    }
     WheelStore store(cache_root / "wheels");
     for (const char* sub : {"sha256", "locks", "tmp", "partial", "urls"}) {
         std::error_code ec;
@@ -238,9 +255,7 @@ auto WheelStore::find(std::string_view filename, std::string_view sha256) const 
 
 auto WheelStore::begin_download(std::string_view filename) const -> Expected<TempDownload> {
     if (!is_safe_component(filename)) {
-        auto e = make_error(ErrorCode::invalid_input, "not a usable wheel file name");
-        e.error.context = std::string(filename);
-        return e;
+        return unusable_name(filename);
     }
     TempDownload d;
     d.m_dir = m_root / "tmp" / random_name();
@@ -267,7 +282,7 @@ auto WheelStore::commit(TempDownload download, std::string_view filename, std::s
 auto WheelStore::commit_file(const fs::path& file, std::string_view filename, std::string_view sha256) const
     -> Expected<StoredWheel> {
     if (!is_sha256_hex(sha256)) return make_error(ErrorCode::internal, "commit without a sha256 digest");
-    if (!is_safe_component(filename)) return make_error(ErrorCode::invalid_input, "not a usable wheel file name");
+    if (!is_safe_component(filename)) return unusable_name(filename);
     const auto dir = entry_dir(sha256);
     std::error_code ec;
     fs::create_directories(dir, ec);
@@ -293,7 +308,14 @@ auto WheelStore::insert_file(const fs::path& source, std::string_view filename, 
     if (!d) return unexpected(std::move(d).error());
     std::error_code ec;
     fs::copy_file(source, d->file(), fs::copy_options::overwrite_existing, ec);
-    if (ec) return io_error("cannot copy", source, ec);
+    if (ec) {
+        return make_error(ErrorCode::io,
+                          fmt::format("cannot copy {} into the cache folder {}: {}", source.string(),
+                                      d->file().parent_path().string(), ec.message()),
+                          Location{source.string(), 0, 0},
+                          "check that the wheel is readable, that the cache folder is writable and that the disk is "
+                          "not full");
+    }
     return commit(std::move(*d), filename, sha256);
 }
 

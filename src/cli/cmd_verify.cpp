@@ -58,8 +58,11 @@ public:
                     p.file.empty() ? "" : (p.line > 0 ? fmt::format("{}:{}: ", p.file, p.line) : p.file + ": ");
                 text += fmt::format("  {} {}{}\n", terminal.red(p.kind), where, p.message);
             }
-            text += fmt::format("{} {}: {} problem(s); pip on {} would not install this bundle as intended",
+            text += fmt::format("{} {}: {} problem(s); pip on {} would not install this bundle as intended\n",
                                 terminal.red("FAILED"), m_dist, result->problems.size(), result->target);
+            text +=
+                "hint: build the bundle again with 'wheelhouse build' for this target (a bundle changed by hand "
+                "or built for another target fails here), then verify it before deploying";
             terminal.out(text);
         }
         return result->ok() ? 0 : exit_code_for(ErrorCode::verification);

@@ -6,7 +6,53 @@
 
 #include <fmt/format.h>
 
+#include "wheelhouse/util/strings.hpp"
+
 namespace wheelhouse::cli {
+
+auto fallback_hint(ErrorCode code) -> std::string_view {
+    switch (code) {
+        case ErrorCode::invalid_input: return "correct the input at the place shown and run the command again";
+        case ErrorCode::usage: return "see the command's --help for its options and examples";
+        case ErrorCode::not_found: return "check the path or name shown: it must exist and be readable";
+        case ErrorCode::io: return "check that the folder shown exists and is writable, and that the disk is not full";
+        case ErrorCode::resolution:
+            return "change the requirements or constraints shown, or check that the index has the versions they need";
+        case ErrorCode::network:
+            return "check the URL, the network and the proxy settings (HTTPS_PROXY, NO_PROXY); --retries and --timeout "
+                   "set how long wheelhouse keeps trying";
+        case ErrorCode::verification:
+            return "the bytes are not the ones expected: check the index or mirror that served them; "
+                   "'wheelhouse cache clean' empties the local cache";
+        case ErrorCode::aws:
+            return "check the credentials ('aws sts get-caller-identity'), the region, the bucket name and the bucket "
+                   "policy";
+        case ErrorCode::internal: break;
+    }
+    return "this is a bug in wheelhouse: please report it with the command line and the output of -vv";
+}
+
+namespace {
+// Control characters from the input (a NUL would cut the line short, an escape sequence would restyle the
+// terminal) are shown as \xNN; new lines and tabs stay.
+auto printable(std::string_view text) -> std::string {
+    std::string out;
+    out.reserve(text.size());
+    for (char c : text) {
+        const auto byte = static_cast<unsigned char>(c);
+        if ((byte < 0x20 && c != '\n' && c != '\t') || byte == 0x7F) {
+            out += fmt::format("\\x{:02X}", byte);
+        } else {
+            out.push_back(c);
+        }
+    }
+    return out;
+}
+
+auto hint_of(const Error& error) -> std::string {
+    return error.hint.empty() ? std::string(fallback_hint(error.code)) : error.hint;
+}
+}  // namespace
 
 auto Terminal::detect(bool json, bool quiet, int verbosity, bool no_color_flag) -> OutputOptions {
     OutputOptions o;
@@ -44,7 +90,18 @@ void Terminal::warn(std::string_view text) const {
 }
 
 void Terminal::error(const Error& error) const {
-    std::fprintf(stderr, "%s %s\n", paint(m_options.color_stderr, "31;1", "error:").c_str(), error.to_string().c_str());
+    Error shown = error;
+    shown.hint = hint_of(error);
+    // Input of any size can end up quoted in a message: keep every line readable.
+    std::string message;
+    for (const auto line : util::split(error.message, '\n')) {
+        if (!message.empty()) message += '\n';
+        message += util::elide(line, 1000);
+    }
+    shown.message = std::move(message);
+    shown.context = util::elide(error.context, 300);
+    const auto text = printable(shown.to_string());
+    std::fprintf(stderr, "%s %s\n", paint(m_options.color_stderr, "31;1", "error:").c_str(), text.c_str());
 }
 
 auto Terminal::paint(bool enabled, std::string_view code, std::string_view text) -> std::string {
@@ -68,9 +125,9 @@ auto Terminal::dim(std::string_view text) const -> std::string {
 auto error_to_json(const Error& error) -> nlohmann::json {
     nlohmann::json j;
     j["code"] = to_string(error.code);
-    j["message"] = error.message;
+    j["message"] = error.message.size() > 100000 ? util::elide(error.message, 100000) : error.message;
     if (error.location.known()) j["location"] = error.location.to_string();
-    if (!error.hint.empty()) j["hint"] = error.hint;
+    j["hint"] = hint_of(error);
     j["exit_code"] = exit_code_for(error.code);
     return j;
 }

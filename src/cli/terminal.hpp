@@ -48,6 +48,9 @@ private:
     OutputOptions m_options;
 };
 
+// What to do about an error that carries no hint of its own, by category (every printed error has one).
+auto fallback_hint(ErrorCode code) -> std::string_view;
+
 // Error as JSON for --json output: {"code", "message", "location", "hint", "exit_code"}.
 auto error_to_json(const Error& error) -> nlohmann::json;
 

@@ -6,8 +6,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
 #include <cstdio>
+#include <cstring>
 #include <deque>
 #include <functional>
 #include <map>
@@ -74,6 +76,11 @@ auto FetchReport::failure(bool offline) const -> Error {
 
 namespace {
 
+constexpr std::string_view k_cache_write_hint =
+    "check that the cache folder is writable and the disk is not full; WHEELHOUSE_CACHE_DIR chooses another folder";
+constexpr std::string_view k_source_hint =
+    "the lock file or the index gave this; correct the lock file, lock again, or check the index";
+
 auto strong_etag(const std::optional<std::string>& etag) -> bool {
     return etag && etag->size() >= 2 && etag->front() == '"' && etag->back() == '"';
 }
@@ -99,7 +106,11 @@ auto content_range_start(std::string_view value) -> std::optional<std::uint64_t>
 auto hash_prefix(const fs::path& file, std::uint64_t length) -> Expected<util::Sha256> {
     util::Sha256 h;
     std::FILE* in = std::fopen(file.c_str(), "rb");
-    if (in == nullptr) return make_error(ErrorCode::io, fmt::format("cannot read {}", file.string()));
+    if (in == nullptr) {
+        return make_error(ErrorCode::io,
+                          fmt::format("cannot read the partial download {}: {}", file.string(), std::strerror(errno)),
+                          Location{file.string(), 0, 0}, "'wheelhouse cache clean' removes partial downloads");
+    }
     std::vector<char> buffer(256 * 1024);
     std::uint64_t left = length;
     while (left > 0) {
@@ -110,7 +121,10 @@ auto hash_prefix(const fs::path& file, std::uint64_t length) -> Expected<util::S
         left -= got;
     }
     std::fclose(in);
-    if (left != 0) return make_error(ErrorCode::io, fmt::format("{} is shorter than expected", file.string()));
+    if (left != 0) {
+        return make_error(ErrorCode::io, fmt::format("the partial download {} is shorter than expected", file.string()),
+                          Location{file.string(), 0, 0}, "'wheelhouse cache clean' removes partial downloads");
+    }
     return h;
 }
 
@@ -315,7 +329,11 @@ private:
         const auto& req = *job.request;
         auto parsed = tags::WheelFilename::parse(req.filename);
         if (!parsed || req.filename.find('/') != std::string::npos) {
-            auto e = make_error(ErrorCode::invalid_input, fmt::format("not a wheel file name: '{}'", req.filename));
+            auto e = make_error(ErrorCode::invalid_input,
+                                fmt::format("not a wheel file name: '{}' (expected "
+                                            "name-version(-build)-python-abi-platform.whl)",
+                                            req.filename),
+                                {}, std::string(k_source_hint));
             e.error.context = req.filename;
             set_error(job, std::move(e.error));
             return false;
@@ -323,7 +341,8 @@ private:
         for (const auto& h : req.sha256) {
             if (!cache::is_sha256_hex(h)) {
                 auto e = make_error(ErrorCode::invalid_input,
-                                    fmt::format("{}: '{}' is not a sha256 digest (64 hex digits)", req.filename, h));
+                                    fmt::format("{}: '{}' is not a sha256 digest (64 hex digits)", req.filename, h), {},
+                                    "correct the hash in the lock file or in the requirement's --hash option");
                 e.error.context = req.filename;
                 set_error(job, std::move(e.error));
                 return false;
@@ -350,7 +369,8 @@ private:
             return false;
         }
         if (req.url.empty()) {
-            auto e = make_error(ErrorCode::invalid_input, fmt::format("{}: no URL to download it from", req.filename));
+            auto e = make_error(ErrorCode::invalid_input, fmt::format("{}: no URL to download it from", req.filename),
+                                {}, std::string(k_source_hint));
             e.error.context = req.filename;
             set_error(job, std::move(e.error));
             return false;
@@ -418,7 +438,12 @@ private:
             job.partial = m_store.partial_dir(job.lock_key);
             fs::create_directories(job.partial, ec);
             if (ec) {
-                set_error(job, Error{ErrorCode::io, fmt::format("cannot create {}", job.partial.string()), {}, {}, {}});
+                set_error(job, Error{ErrorCode::io,
+                                     fmt::format("{}: cannot create the cache folder {}: {}", job.filename(),
+                                                 job.partial.string(), ec.message()),
+                                     Location{job.partial.string(), 0, 0},
+                                     std::string(k_cache_write_hint),
+                                     {}});
                 job.lock.release();
                 return false;
             }
@@ -455,7 +480,12 @@ private:
         }
         job.out = std::fopen(job.file.c_str(), job.resuming ? "r+b" : "wb");
         if (job.out == nullptr || (job.resuming && fseeko(job.out, static_cast<off_t>(job.offset), SEEK_SET) != 0)) {
-            set_error(job, Error{ErrorCode::io, fmt::format("cannot write {}", job.file.string()), {}, {}, {}});
+            set_error(job, Error{ErrorCode::io,
+                                 fmt::format("{}: cannot write the download to {}: {}", job.filename(),
+                                             job.file.string(), std::strerror(errno)),
+                                 Location{job.file.string(), 0, 0},
+                                 std::string(k_cache_write_hint),
+                                 {}});
             cleanup(job, true);
             return false;
         }
@@ -592,7 +622,7 @@ private:
                                          fmt::format("{} is larger than the {} bytes the index gives ({})",
                                                      job.filename(), *job.request->size, job.url()),
                                          {},
-                                         {},
+                                         "nothing was cached; the server may be serving a different file",
                                          job.filename()});
                     cleanup(job, true);
                     continue;

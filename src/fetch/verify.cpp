@@ -27,10 +27,18 @@ struct DigestFree {
     void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
 };
 
-auto failure(std::string_view filename, std::string message, std::string context = {}) -> Unexpected<Error> {
-    auto e = make_error(ErrorCode::verification, std::move(message), Location{std::string(filename), 0, 0});
-    e.error.context = std::move(context);
-    return e;
+// What the user can do, by kind of defect.
+constexpr std::string_view k_altered_hint =
+    "the wheel was altered after it was built, or the download was corrupted; fetch it again from a trusted index";
+constexpr std::string_view k_damaged_hint =
+    "the file is damaged or not a wheel (an interrupted or corrupted download?); fetch it again from a trusted index";
+constexpr std::string_view k_malformed_hint =
+    "the wheel is malformed or malicious; report it to the project and do not bundle it";
+constexpr std::string_view k_bomb_hint = "the file is not a normal wheel; do not install it";
+
+auto failure(std::string_view filename, std::string message, std::string_view hint) -> Unexpected<Error> {
+    return make_error(ErrorCode::verification, std::move(message), Location{std::string(filename), 0, 0},
+                      std::string(hint));
 }
 
 // Errors from the reader name the file on disk (maybe a temporary folder); the user knows the wheel's name.
@@ -64,12 +72,18 @@ auto verify_wheel(const std::filesystem::path& path, std::string_view filename, 
     -> Expected<WheelCheck> {
     try {
         auto parsed_name = tags::WheelFilename::parse(filename);
-        if (!parsed_name) return failure(filename, "not a valid wheel file name: " + parsed_name.error().message);
+        if (!parsed_name) {
+            return failure(filename, "not a valid wheel file name: " + parsed_name.error().message,
+                           "wheel file names have the form name-version(-build)-python-abi-platform.whl; use the "
+                           "name the index gives the file");
+        }
 
         auto reader = archive::WheelReader::open(path, limits);
         if (!reader) return relabel(std::move(reader).error(), filename);
         for (const auto& entry : reader->entries()) {
-            if (entry.is_symlink) return failure(filename, "wheel contains a symbolic link", entry.name);
+            if (entry.is_symlink) {
+                return failure(filename, fmt::format("member '{}' is a symbolic link", entry.name), k_malformed_hint);
+            }
         }
         const auto& dist_info = reader->dist_info();
 
@@ -86,16 +100,16 @@ auto verify_wheel(const std::filesystem::path& path, std::string_view filename, 
         check.version = metadata->version;
         if (tags::normalize_name(metadata->name) != parsed_name->name()) {
             return failure(filename,
-                           fmt::format("METADATA names project '{}' but the file name says '{}'", metadata->name,
-                                       parsed_name->raw_name()),
-                           dist_info + "/METADATA");
+                           fmt::format("{}/METADATA names project '{}' but the file name says '{}'", dist_info,
+                                       metadata->name, parsed_name->raw_name()),
+                           k_malformed_hint);
         }
         auto version = metadata->parsed_version();
         if (!version || !(*version == parsed_name->version())) {
             return failure(filename,
-                           fmt::format("METADATA has version '{}' but the file name says '{}'", metadata->version,
-                                       parsed_name->version_text()),
-                           dist_info + "/METADATA");
+                           fmt::format("{}/METADATA has version '{}' but the file name says '{}'", dist_info,
+                                       metadata->version, parsed_name->version_text()),
+                           k_malformed_hint);
         }
 
         const std::string record_name = dist_info + "/RECORD";
@@ -103,7 +117,9 @@ auto verify_wheel(const std::filesystem::path& path, std::string_view filename, 
         std::map<std::string, const archive::RecordEntry*> listed;
         for (const auto& row : *record) {
             if (!listed.emplace(row.path, &row).second) {
-                return failure(filename, fmt::format("RECORD lists the same path twice (line {})", row.line), row.path);
+                return failure(filename,
+                               fmt::format("RECORD lists the same path '{}' twice (line {})", row.path, row.line),
+                               k_malformed_hint);
             }
         }
 
@@ -111,7 +127,8 @@ auto verify_wheel(const std::filesystem::path& path, std::string_view filename, 
         if (!a) return make_error(ErrorCode::internal, "libarchive: out of memory");
         archive_read_support_format_zip_seekable(a.get());
         if (archive_read_open_filename(a.get(), path.c_str(), 256 * 1024) != ARCHIVE_OK) {
-            return failure(filename, fmt::format("not a readable zip archive: {}", archive_error_string(a.get())));
+            return failure(filename, fmt::format("not a readable zip archive: {}", archive_error_string(a.get())),
+                           k_damaged_hint);
         }
         std::unique_ptr<EVP_MD_CTX, DigestFree> ctx(EVP_MD_CTX_new());
         if (!ctx) return make_error(ErrorCode::internal, "OpenSSL: out of memory");
@@ -122,28 +139,36 @@ auto verify_wheel(const std::filesystem::path& path, std::string_view filename, 
             const int rc = archive_read_next_header(a.get(), &e);
             if (rc == ARCHIVE_EOF) break;
             if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
-                return failure(filename, fmt::format("corrupt zip archive: {}", archive_error_string(a.get())));
+                return failure(filename, fmt::format("corrupt zip archive: {}", archive_error_string(a.get())),
+                               k_damaged_hint);
             }
             const auto raw = entry_name(e);
             const auto name = strip_trailing_slash(raw);
             const auto type = archive_entry_filetype(e);
-            if (type == AE_IFLNK) return failure(filename, "wheel contains a symbolic link", name);
+            if (type == AE_IFLNK) {
+                return failure(filename, fmt::format("member '{}' is a symbolic link", name), k_malformed_hint);
+            }
             if (type == AE_IFDIR || (!raw.empty() && raw.back() == '/')) continue;
 
             const auto it = listed.find(name);
             const bool exempt = unlisted_ok.count(name) != 0;
-            if (it == listed.end() && !exempt) return failure(filename, "file is not listed in RECORD", name);
+            if (it == listed.end() && !exempt) {
+                return failure(filename, fmt::format("member '{}' is not listed in RECORD", name), k_altered_hint);
+            }
             const archive::RecordEntry* row = it == listed.end() ? nullptr : it->second;
             const bool check_hash = row != nullptr && !row->hash_algorithm.empty();
             if (row != nullptr && !exempt && !check_hash) {
-                return failure(filename, fmt::format("RECORD has no hash for this file (line {})", row->line), name);
+                return failure(filename, fmt::format("RECORD has no hash for member '{}' (line {})", name, row->line),
+                               k_altered_hint);
             }
             const EVP_MD* md = nullptr;
             if (check_hash) {
                 md = EVP_get_digestbyname(row->hash_algorithm.c_str());
                 if (md == nullptr) {
-                    return failure(filename, fmt::format("RECORD uses an unknown hash '{}'", row->hash_algorithm),
-                                   name);
+                    return failure(filename,
+                                   fmt::format("RECORD uses a hash '{}' for member '{}' that this build cannot compute",
+                                               row->hash_algorithm, name),
+                                   "use a wheel whose RECORD uses sha256, or report it to the wheelhouse project");
                 }
                 EVP_DigestInit_ex(ctx.get(), md, nullptr);
             }
@@ -152,17 +177,21 @@ auto verify_wheel(const std::filesystem::path& path, std::string_view filename, 
                 const auto n = archive_read_data(a.get(), buffer.data(), buffer.size());
                 if (n == 0) break;
                 if (n < 0) {
-                    return failure(filename, fmt::format("cannot read member: {}", archive_error_string(a.get())),
-                                   name);
+                    return failure(filename,
+                                   fmt::format("cannot read member '{}': {}", name, archive_error_string(a.get())),
+                                   k_damaged_hint);
                 }
                 size += static_cast<std::uint64_t>(n);
                 check.uncompressed_bytes += static_cast<std::uint64_t>(n);
                 if (size > limits.max_member_size) {
                     return failure(
-                        filename, fmt::format("member expands beyond the {} byte limit", limits.max_member_size), name);
+                        filename,
+                        fmt::format("member '{}' expands beyond the {} byte limit", name, limits.max_member_size),
+                        k_bomb_hint);
                 }
                 if (check.uncompressed_bytes > limits.max_total_size) {
-                    return failure(filename, fmt::format("wheel expands to more than {} bytes", limits.max_total_size));
+                    return failure(filename, fmt::format("wheel expands to more than {} bytes", limits.max_total_size),
+                                   k_bomb_hint);
                 }
                 if (check_hash) EVP_DigestUpdate(ctx.get(), buffer.data(), static_cast<std::size_t>(n));
             }
@@ -170,28 +199,29 @@ auto verify_wheel(const std::filesystem::path& path, std::string_view filename, 
             seen.insert(name);
             if (row == nullptr) continue;
             if (row->size && *row->size != size) {
-                return failure(
-                    filename,
-                    fmt::format("RECORD says {} bytes but the file has {} (line {})", *row->size, size, row->line),
-                    name);
+                return failure(filename,
+                               fmt::format("RECORD says {} bytes for member '{}' but it has {} (line {})", *row->size,
+                                           name, size, row->line),
+                               k_altered_hint);
             }
             if (check_hash) {
                 unsigned char digest[EVP_MAX_MD_SIZE];
                 unsigned int length = 0;
                 EVP_DigestFinal_ex(ctx.get(), digest, &length);
                 if (util::to_hex(digest, length) != row->hash_hex) {
-                    return failure(
-                        filename,
-                        fmt::format("{} of the file does not match RECORD (line {})", row->hash_algorithm, row->line),
-                        name);
+                    return failure(filename,
+                                   fmt::format("{} of member '{}' does not match RECORD (line {})", row->hash_algorithm,
+                                               name, row->line),
+                                   k_altered_hint);
                 }
             }
         }
         for (const auto& [listed_path, row] : listed) {
             if (seen.count(listed_path) == 0 && unlisted_ok.count(listed_path) == 0) {
-                return failure(filename,
-                               fmt::format("RECORD lists a file the wheel does not have (line {})", row->line),
-                               listed_path);
+                return failure(
+                    filename,
+                    fmt::format("RECORD lists '{}' but the wheel does not have it (line {})", listed_path, row->line),
+                    k_altered_hint);
             }
         }
         return check;

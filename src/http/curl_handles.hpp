@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace wheelhouse::http::detail {
 
@@ -63,5 +64,9 @@ inline auto url_part(CURLU* url, CURLUPart part, unsigned int flags = 0) -> std:
     CurlString owned(raw);
     return std::string(owned.get());
 }
+
+// A URL as messages show it: no user:password (util::redact_url) and no secret query values (a presigned URL's
+// signature, an access token).
+auto shown_url(std::string_view url) -> std::string;
 
 }  // namespace wheelhouse::http::detail

@@ -81,6 +81,35 @@ auto is_tls_trust_error(CURLcode code) -> bool {
     return code == CURLE_PEER_FAILED_VERIFICATION || code == CURLE_SSL_CACERT_BADFILE || code == CURLE_SSL_ISSUER_ERROR;
 }
 
+// What a user can do about a transfer that failed in the network (after its retries).
+auto hint_for_curl(CURLcode code) -> std::string {
+    switch (code) {
+        case CURLE_COULDNT_RESOLVE_HOST:
+            return "the host name does not resolve: check the URL's host, the DNS settings, and that a proxy "
+                   "(HTTPS_PROXY) is set if this network needs one";
+        case CURLE_COULDNT_RESOLVE_PROXY:
+            return "the proxy's host name does not resolve: check HTTPS_PROXY / HTTP_PROXY";
+        case CURLE_COULDNT_CONNECT:
+            return "nothing accepted the connection: check the URL's host and port, that the server is up, and the "
+                   "proxy settings (HTTPS_PROXY, NO_PROXY)";
+        case CURLE_OPERATION_TIMEDOUT:
+            return "the server did not answer in time: check the network and the proxy settings (HTTPS_PROXY, "
+                   "NO_PROXY), or allow more time with --timeout";
+        case CURLE_SSL_CONNECT_ERROR:
+            return "the TLS handshake failed: check that the URL's scheme and port are right (https on a TLS port) "
+                   "and that no proxy intercepts the connection";
+        case CURLE_PARTIAL_FILE:
+        case CURLE_GOT_NOTHING:
+        case CURLE_SEND_ERROR:
+        case CURLE_RECV_ERROR:
+        case CURLE_HTTP2:
+        case CURLE_HTTP2_STREAM:
+            return "the connection kept breaking off: check the network and any proxy or firewall between here and "
+                   "the server, then run the command again";
+        default: return {};
+    }
+}
+
 struct UrlParts {
     std::string url;  // without user:password
     std::optional<std::pair<std::string, util::Secret>> credentials;
@@ -92,14 +121,16 @@ auto split_credentials(std::string_view raw) -> Expected<UrlParts> {
     if (!origin) return unexpected(std::move(origin).error());
     if (origin->scheme != "http" && origin->scheme != "https") {
         return make_error(ErrorCode::invalid_input,
-                          fmt::format("unsupported URL scheme '{}' in {}", origin->scheme, util::redact_url(raw)), {},
+                          fmt::format("unsupported URL scheme '{}' in {}", origin->scheme, detail::shown_url(raw)), {},
                           "only http:// and https:// URLs are fetched over the network");
     }
     detail::UrlHandle handle(curl_url());
     if (!handle) return make_error(ErrorCode::internal, "out of memory parsing a URL");
     const std::string copy(raw);
     if (curl_url_set(handle.get(), CURLUPART_URL, copy.c_str(), 0) != CURLUE_OK) {
-        return make_error(ErrorCode::invalid_input, fmt::format("not a valid URL: {}", util::redact_url(raw)));
+        return make_error(ErrorCode::invalid_input, fmt::format("not a valid URL: {}", detail::shown_url(raw)), {},
+                          "check the URL: it must look like https://host/path (characters such as spaces must be "
+                          "percent-encoded)");
     }
     UrlParts parts;
     parts.origin = std::move(*origin);
@@ -120,7 +151,7 @@ auto split_credentials(std::string_view raw) -> Expected<UrlParts> {
 auto refused_plain_http(const Origin& origin, std::string_view url) -> Unexpected<Error> {
     return make_error(
         ErrorCode::usage,
-        fmt::format("refusing plain http:// to {} (not a trusted host): {}", host_port(origin), util::redact_url(url)),
+        fmt::format("refusing plain http:// to {} (not a trusted host): {}", host_port(origin), detail::shown_url(url)),
         {},
         fmt::format("use https://, or if this host is safe without TLS pass --trusted-host {} "
                     "(or --trusted-host {} for any port)",
@@ -182,7 +213,7 @@ struct Engine::Impl {
                 upload = nullptr;
             }
         }
-        [[nodiscard]] auto redacted_url() const -> std::string { return util::redact_url(request.url); }
+        [[nodiscard]] auto redacted_url() const -> std::string { return detail::shown_url(request.url); }
         void emit(Event event) const {
             if (reporter == nullptr) return;
             event.request = index;
@@ -331,7 +362,8 @@ struct Engine::Impl {
             if (t.file == nullptr) {
                 return make_error(ErrorCode::io,
                                   fmt::format("cannot open {} for writing: {}", t.request.sink.path.string(),
-                                              std::generic_category().message(errno)));
+                                              std::generic_category().message(errno)),
+                                  {}, "check that the folder exists and is writable, and that the disk is not full");
             }
         } else if (t.request.sink.kind == Sink::Kind::callback && t.attempt > 1 && !t.next_is_redirect) {
             if (t.request.sink.on_restart) t.request.sink.on_restart();
@@ -340,8 +372,10 @@ struct Engine::Impl {
         if (t.request.body.kind == Body::Kind::file) {
             t.upload = std::fopen(t.request.body.path.c_str(), "rb");
             if (t.upload == nullptr || fseeko(t.upload, static_cast<off_t>(t.request.body.offset), SEEK_SET) != 0) {
-                return make_error(ErrorCode::io, fmt::format("cannot read {}: {}", t.request.body.path.string(),
-                                                             std::generic_category().message(errno)));
+                return make_error(ErrorCode::io,
+                                  fmt::format("cannot read {}: {}", t.request.body.path.string(),
+                                              std::generic_category().message(errno)),
+                                  {}, "check the path and its permissions");
             }
         }
 
@@ -427,6 +461,18 @@ struct Engine::Impl {
         t.result.emplace(unexpected(std::move(error)));
     }
 
+    // Failures of the engine's own file sink and file body; a callback receiver that stops a transfer has its
+    // own reasons, which its caller reports.
+    static auto sink_error_hint(const Transfer& t) -> std::string {
+        if (t.sink_error.starts_with("cannot write")) {
+            return "check that the folder is writable and that the disk is not full";
+        }
+        if (t.sink_error.starts_with("cannot read")) {
+            return "the file must stay in place, unchanged and readable, until the upload is finished";
+        }
+        return {};
+    }
+
     auto attempts_text(const Transfer& t) const -> std::string {
         return t.attempt == 1 ? std::string("1 attempt") : fmt::format("{} attempts", t.attempt);
     }
@@ -471,6 +517,11 @@ struct Engine::Impl {
 
     void give_up(Transfer& t, const std::string& reason, std::string hint = {}) {
         const bool out_of_time = Clock::now() + options.backoff_base >= t.deadline;
+        if (out_of_time && hint.empty()) {
+            hint =
+                "the request's overall time limit was reached: check the network speed and any proxy, then run "
+                "the command again";
+        }
         fail(
             t,
             Error{ErrorCode::network,
@@ -500,7 +551,7 @@ struct Engine::Impl {
                 fail(t, Error{ErrorCode::io,
                               fmt::format("{} {}: {}", method_name(t.request.method), t.redacted_url(), t.sink_error),
                               {},
-                              {},
+                              sink_error_hint(t),
                               {}});
                 return;
             }
@@ -518,7 +569,7 @@ struct Engine::Impl {
             if (is_retryable_curl(code)) {
                 if (schedule_retry(t, detail, std::nullopt, pending)) return;
             }
-            give_up(t, detail);
+            give_up(t, detail, hint_for_curl(code));
             return;
         }
 
@@ -543,7 +594,8 @@ struct Engine::Impl {
             });
             if (cl && !encoded && *cl != t.bytes) {
                 const auto reason = fmt::format("body truncated: received {} of {} bytes", t.bytes, *cl);
-                if (!schedule_retry(t, reason, std::nullopt, pending)) give_up(t, reason);
+                if (!schedule_retry(t, reason, std::nullopt, pending))
+                    give_up(t, reason, hint_for_curl(CURLE_PARTIAL_FILE));
                 return;
             }
         }
@@ -557,7 +609,11 @@ struct Engine::Impl {
             if (schedule_retry(t, reason, retry_after, pending)) return;
             if (t.request.error_status_is_error) {
                 give_up(t, reason,
-                        retry_after ? fmt::format("the server asked to wait {} s", retry_after->count()) : "");
+                        retry_after     ? fmt::format("the server asked to wait {} s: run the command again later",
+                                                      retry_after->count())
+                        : status == 429 ? "the server limits the request rate: run the command again later"
+                                        : "the server kept failing: run the command again later, or ask its "
+                                          "operators if it persists");
                 return;
             }
         }
@@ -568,6 +624,11 @@ struct Engine::Impl {
             std::string hint;
             if (status == 401 || status == 403) {
                 hint = "check the credentials in the URL or in ~/.netrc for this host";
+            } else if (status == 404 || status == 410) {
+                hint = "check the URL: the server has nothing at this address";
+            } else if (status == 407) {
+                hint =
+                    "the proxy wants credentials: put them in the proxy URL (HTTPS_PROXY=http://user:pass@host:port)";
             }
             fail(t, Error{ec,
                           fmt::format("{} {}: HTTP {}", method_name(t.request.method), t.redacted_url(), status),
@@ -590,7 +651,8 @@ struct Engine::Impl {
                           fmt::format("{} {}: more than {} redirects", method_name(t.request.method), t.redacted_url(),
                                       options.max_redirects),
                           {},
-                          {},
+                          "the server redirects in a loop: open the URL in a browser or with curl -L to see where "
+                          "it leads, and use the final URL",
                           {}});
             return;
         }
@@ -663,7 +725,7 @@ struct Engine::Impl {
                     fail(*t, Error{ErrorCode::network,
                                    fmt::format("{} {}: interrupted", method_name(t->request.method), t->redacted_url()),
                                    {},
-                                   {},
+                                   "the transfer was stopped on request; run the command again to finish it",
                                    {}});
                 }
                 break;
@@ -796,6 +858,9 @@ auto Engine::create(Options options) -> Expected<Engine> {
             if (!parsed) {
                 auto error = std::move(parsed).error();
                 error.location.file = options.netrc->string();
+                if (error.hint.empty()) {
+                    error.hint = "fix the file at the place shown, or set NETRC to another file";
+                }
                 return unexpected(std::move(error));
             }
             impl->netrc = std::move(*parsed);

@@ -31,6 +31,9 @@ auto to_string(MetadataSource source) -> const char* {
 
 namespace {
 
+// Longer page URLs are refused before asking (servers answer 414 from about 8 KiB on).
+constexpr std::size_t max_page_url = 16 * 1024;
+
 auto is_file_url(std::string_view url) -> bool {
     return util::starts_with_icase(url, "file:");
 }
@@ -80,7 +83,10 @@ auto parse_metadata(std::string text, const Candidate& file, MetadataSource sour
     if (tags::normalize_name(parsed->name) != file.project()) {
         return make_error(ErrorCode::verification,
                           fmt::format("{}: metadata names project '{}', the file name says '{}'", file.filename,
-                                      parsed->name, file.project()));
+                                      parsed->name, file.project()),
+                          {},
+                          "the index publishes this file under the wrong project, or serves another file's metadata: "
+                          "report it to the index's owner, and pin another version meanwhile");
     }
     CoreMetadata out;
     out.text = std::move(text);
@@ -192,6 +198,15 @@ struct Client::Impl {
                                         fmt::format("unsupported index URL {}", util::redact_url(job.url)));
                 continue;
             }
+            if (job.url.size() > max_page_url) {
+                // Servers refuse such URLs (HTTP 414) and curl will not build them: the name is a mistake.
+                job.result =
+                    make_error(ErrorCode::invalid_input,
+                               fmt::format("project page URL {} is {} bytes long",
+                                           util::elide(util::redact_url(job.url), 200), job.url.size()),
+                               {}, "a project name this long is a mistake in the input: check the requirement's name");
+                continue;
+            }
             http::Request request(job.url);
             request.headers.emplace_back("Accept", std::string(accept));
             if (cache) {
@@ -238,8 +253,13 @@ struct Client::Impl {
                 continue;
             }
             if (!response->ok()) {
-                out.push_back(make_error(ErrorCode::network, fmt::format("{}: unexpected HTTP {}",
-                                                                         util::redact_url(job.url), response->status)));
+                out.push_back(make_error(
+                    ErrorCode::network,
+                    fmt::format("{}: unexpected HTTP {}", util::redact_url(job.url), response->status), {},
+                    response->status == 401 || response->status == 403
+                        ? "the index refused the request: put the user name and password (or token) in the index URL "
+                          "or in ~/.netrc"
+                        : "check that the index URL is right and that the server works"));
                 continue;
             }
             if (cache) {
@@ -253,7 +273,22 @@ struct Client::Impl {
                 response->url.empty() || response->url.find("***") != std::string::npos ? job.url : response->url;
             out.push_back(parse_page(response->body, response->content_type().value_or("text/html"), base, job.label));
         }
-        for (auto& page : out) strip_candidate_credentials(page);
+        for (std::size_t i = 0; i < out.size(); ++i) {
+            auto& page = out[i];
+            if (!page && page.error().code == ErrorCode::invalid_input && page.error().hint.empty()) {
+                // The user cannot fix a server's page: it is the server's failure (exit 3), and the usual cause
+                // is an --index-url that is not a simple index's root.
+                const bool remote = is_http_url(jobs[i].url);
+                if (remote) page.error().code = ErrorCode::network;
+                page.error().hint =
+                    remote ? "the server did not answer with a PEP 503/691 project page: check that the index URL "
+                             "is the index's /simple/ root (e.g. https://pypi.org/simple/), or that no proxy "
+                             "rewrites the answer"
+                           : "the folder is not a PEP 503/691 index tree: regenerate it (e.g. with 'wheelhouse "
+                             "mirror') or point at the folder of the wheels with --find-links";
+            }
+            strip_candidate_credentials(page);
+        }
         return out;
     }
 

@@ -201,7 +201,8 @@ auto make_candidate(LinkInfo link, std::string_view index_label, std::vector<std
 
 auto parse_html_page(std::string_view html, std::string_view page_url, std::string_view index_label) -> Expected<Page> {
     if (html.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
-        return make_error(ErrorCode::invalid_input, "index page too large");
+        return make_error(ErrorCode::invalid_input, fmt::format("index page {} is too large ({} bytes)",
+                                                                util::redact_url(page_url), html.size()));
     }
     // libxml2 must be initialised once before threads may parse concurrently.
     static const bool initialised = [] {

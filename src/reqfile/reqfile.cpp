@@ -222,7 +222,8 @@ private:
         if (!ec && fs::exists(status) && !fs::is_regular_file(status)) {
             // Directories, devices and pipes: reading them could fail or never end.
             return make_error(ErrorCode::invalid_input,
-                              fmt::format("cannot read requirements file '{}': not a regular file", name), at);
+                              fmt::format("cannot read requirements file '{}': not a regular file", name), at,
+                              "name the requirements file itself (e.g. -r requirements.txt), not its folder");
         }
         auto content = util::read_file(path);
         if (!content) {
@@ -734,7 +735,15 @@ private:
     auto requirement_error(const Error& inner, std::size_t base, std::string_view what, std::string hint = {})
         -> Unexpected<Error> {
         std::size_t col = inner.location.column > 0 ? static_cast<std::size_t>(inner.location.column - 1) : 0;
-        auto e = fail(base + col, fmt::format("{}: {}", what, inner.message), hint.empty() ? inner.hint : hint);
+        if (hint.empty()) hint = inner.hint;
+        if (hint.empty()) {
+            hint = what == "invalid marker"
+                       ? "a marker compares a variable with a quoted string, e.g. python_version >= \"3.11\" and "
+                         "sys_platform == \"linux\""
+                       : "write NAME[EXTRAS] SPECIFIERS ; MARKER (PEP 508), e.g. requests[socks]>=2.31,<3 ; "
+                         "python_version >= \"3.11\"";
+        }
+        auto e = fail(base + col, fmt::format("{}: {}", what, inner.message), hint);
         return e;
     }
 

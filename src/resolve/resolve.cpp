@@ -16,6 +16,7 @@
 
 #include "wheelhouse/pep508/name.hpp"
 #include "wheelhouse/tags/filename.hpp"
+#include "wheelhouse/util/strings.hpp"
 
 namespace wheelhouse::resolve {
 
@@ -172,6 +173,8 @@ private:
     auto describe_need(const Need& need) const -> std::string;
     auto chain(int node, std::size_t version, int limit = 6) const -> std::string;
     auto explain_no_match(const State& state, int node, const std::vector<int>& needs) -> std::vector<std::string>;
+    // What to do, by the kind of failure of the projects that had no usable version.
+    [[nodiscard]] auto failure_hint() const -> std::string;
     auto node_label(int node, std::size_t version) const -> std::string;
     auto build_resolution(const State& state) -> Resolution;
 
@@ -407,7 +410,7 @@ auto Resolver::load_dependencies(int node_id, std::size_t version) -> const std:
             auto reqs = meta->requires_dist();
             auto python = meta->requires_python_specifier();
             if (!reqs) {
-                info.unusable = "has an invalid Requires-Dist: " + reqs.error().message;
+                info.unusable = "has unusable metadata: " + reqs.error().message;
             } else if (python && !python->contains(m_python, true)) {
                 info.unusable = fmt::format("requires Python {}, but the target has Python {}", python->to_string(),
                                             m_python.to_string());
@@ -835,6 +838,33 @@ auto Resolver::describe_need(const Need& need) const -> std::string {
     return fmt::format("{} (required by {})", need.text, chain(need.parent, need.parent_version));
 }
 
+auto Resolver::failure_hint() const -> std::string {
+    bool broken_metadata = false;
+    bool missing = false;
+    bool no_file = false;
+    for (std::size_t p : m_failed_projects) {
+        const Project& project = m_projects[p];
+        if (project.files.empty()) missing = true;
+        if (!project.files.empty() && project.versions.empty()) no_file = true;
+        for (const auto& v : project.versions) {
+            if (v.unusable && v.unusable->starts_with("has un")) broken_metadata = true;
+        }
+    }
+    if (broken_metadata) {
+        return "the index serves broken metadata for the versions shown: pin a version without the problem, or "
+               "ask the project (or the mirror's owner) to fix the release";
+    }
+    if (missing) {
+        return "check the spelling of the names shown, and that --index-url, --extra-index-url or --find-links "
+               "include an index that has them";
+    }
+    if (no_file) {
+        return "check --target (Python version and platform), or pin a version that publishes a wheel for it";
+    }
+    return "loosen the pins shown (in your requirements, your constraints or the target's Airflow constraints) "
+           "so that one version of each project satisfies them all";
+}
+
 auto Resolver::explain_no_match(const State& state, int node, const std::vector<int>& needs)
     -> std::vector<std::string> {
     const Node& n = m_nodes[static_cast<std::size_t>(node)];
@@ -857,8 +887,19 @@ auto Resolver::explain_no_match(const State& state, int node, const std::vector<
     };
 
     if (project.files.empty()) {
-        lines.push_back(fmt::format("{} was not found on the index; it is needed by:", project.name));
+        auto skipped = m_provider.skipped(project.name);
+        if (skipped.empty()) {
+            lines.push_back(fmt::format("{} was not found on the index; it is needed by:", project.name));
+        } else {
+            lines.push_back(
+                fmt::format("{} is on the index, but none of its {} links is a wheel or sdist with a "
+                            "valid name; it is needed by:",
+                            project.name, skipped.size()));
+        }
         add_list(wanted, "  ");
+        for (std::size_t i = 0; i < skipped.size() && i < 3; ++i) {
+            lines.push_back("  skipped " + util::elide(skipped[i], 200));
+        }
         m_solution_chain_state = nullptr;
         return lines;
     }
@@ -1089,6 +1130,8 @@ auto Resolver::run() -> Expected<Resolution> {
     if (!sdist_only.empty()) {
         lines.insert(lines.end(), sdist_only.begin(), sdist_only.end());
         hint = std::string(sdist_hint);
+    } else {
+        hint = failure_hint();
     }
     for (const auto& line : lines) message += "\n  " + line;
     return unexpected(Error{ErrorCode::resolution, std::move(message), {}, std::move(hint), {}});

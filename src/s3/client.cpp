@@ -35,6 +35,15 @@ auto s3_uri(std::string_view bucket, std::string_view key) -> std::string {
     return key.empty() ? fmt::format("s3://{}", bucket) : fmt::format("s3://{}/{}", bucket, key);
 }
 
+// An error found in a server's answer (a malformed document) names the resource it was about.
+auto about(std::string_view bucket, std::string_view key, Error error) -> Unexpected<Error> {
+    error.message = fmt::format("{}: {}", s3_uri(bucket, key), error.message);
+    return unexpected(std::move(error));
+}
+
+constexpr std::string_view not_s3_hint =
+    "the endpoint is not an S3 API or a proxy changed the answer; check --endpoint-url";
+
 auto strip_quotes(std::string text) -> std::string {
     if (text.size() >= 2 && text.front() == '"' && text.back() == '"') return text.substr(1, text.size() - 2);
     return text;
@@ -71,7 +80,8 @@ auto xml_body_call(std::string operation, http::Method method, std::string bucke
     return c;
 }
 
-auto encryption_headers(const PutOptions& options) -> Expected<std::vector<Header>> {
+auto encryption_headers(const PutOptions& options, std::string_view bucket, std::string_view key)
+    -> Expected<std::vector<Header>> {
     std::vector<Header> h;
     switch (options.encryption) {
         case Encryption::aws_kms:
@@ -83,8 +93,11 @@ auto encryption_headers(const PutOptions& options) -> Expected<std::vector<Heade
         case Encryption::aes256: h.push_back({"x-amz-server-side-encryption", "AES256"}); break;
         case Encryption::none:
             if (!options.allow_unencrypted) {
-                return make_error(ErrorCode::usage, "refusing to upload without server-side encryption", {},
-                                  "pass a KMS key (--kms-key-id) or explicitly allow unencrypted uploads");
+                return make_error(
+                    ErrorCode::usage,
+                    fmt::format("refusing to upload {} without server-side encryption", s3_uri(bucket, key)), {},
+                    "pass a KMS key with --kms-key-id, or --no-encryption to upload without "
+                    "server-side encryption");
             }
             break;
     }
@@ -154,10 +167,14 @@ auto hash_range(const std::filesystem::path& path, std::uint64_t offset, std::op
     std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
     if (!file) {
         return make_error(ErrorCode::io,
-                          fmt::format("cannot read {}: {}", path.string(), std::generic_category().message(errno)));
+                          fmt::format("cannot read {}: {}", path.string(), std::generic_category().message(errno)), {},
+                          "check the path and its permissions");
     }
     if (offset != 0 && ::fseeko(file.get(), static_cast<off_t>(offset), SEEK_SET) != 0) {
-        return make_error(ErrorCode::io, fmt::format("cannot read {}", path.string()));
+        return make_error(ErrorCode::io,
+                          fmt::format("cannot read {} from byte {}: {}", path.string(), offset,
+                                      std::generic_category().message(errno)),
+                          {}, "check that the file is a regular file and was not truncated");
     }
     util::Sha256 hasher;
     std::vector<char> buffer(1 << 20);
@@ -170,7 +187,11 @@ auto hash_range(const std::filesystem::path& path, std::uint64_t offset, std::op
         hasher.update(buffer.data(), n);
         done += n;
     }
-    if (std::ferror(file.get()) != 0) return make_error(ErrorCode::io, fmt::format("cannot read {}", path.string()));
+    if (std::ferror(file.get()) != 0) {
+        return make_error(ErrorCode::io,
+                          fmt::format("cannot read {}: {}", path.string(), std::generic_category().message(errno)), {},
+                          "check the disk or file system holding the file (a read error)");
+    }
     if (count != nullptr) *count = done;
     return hasher.finish_hex();
 }
@@ -180,7 +201,10 @@ auto hash_range(const std::filesystem::path& path, std::uint64_t offset, std::op
 auto hash_file(const std::filesystem::path& path, std::uint64_t part_size) -> Expected<FileDigest> {
     std::error_code ec;
     const auto expected_size = std::filesystem::file_size(path, ec);
-    if (ec) return make_error(ErrorCode::io, fmt::format("cannot read {}: {}", path.string(), ec.message()));
+    if (ec) {
+        return make_error(ErrorCode::io, fmt::format("cannot read {}: {}", path.string(), ec.message()), {},
+                          "check the path and its permissions");
+    }
     FileDigest d;
     d.part_size = part_size;
     // The whole-file digest on one thread and the part digests (independent of each other) on the others: for
@@ -200,7 +224,9 @@ auto hash_file(const std::filesystem::path& path, std::uint64_t part_size) -> Ex
                     std::uint64_t got = 0;
                     auto digest = hash_range(path, parts[i].offset, parts[i].size, &got);
                     if (digest && got != parts[i].size) {
-                        digest = make_error(ErrorCode::io, fmt::format("{} changed while it was read", path.string()));
+                        digest = make_error(
+                            ErrorCode::io, fmt::format("{} changed while it was read", path.string()), {},
+                            "something is writing to the file: wait until it is finished, then run the command again");
                     }
                     part_digests[i] = std::move(digest);
                 }
@@ -210,7 +236,8 @@ auto hash_file(const std::filesystem::path& path, std::uint64_t part_size) -> Ex
     auto whole_digest = whole.get();
     if (!whole_digest) return unexpected(std::move(whole_digest).error());
     if (whole_count != expected_size) {
-        return make_error(ErrorCode::io, fmt::format("{} changed while it was read", path.string()));
+        return make_error(ErrorCode::io, fmt::format("{} changed while it was read", path.string()), {},
+                          "something is writing to the file: wait until it is finished, then run the command again");
     }
     d.size = whole_count;
     d.sha256 = std::move(*whole_digest);
@@ -267,9 +294,35 @@ struct Client::Impl {
             hint = fmt::format("the server does not know the access key id {} (from {})", credentials.access_key_id,
                                credentials.source.empty() ? "the credential chain" : credentials.source);
         } else if (e.code == "RequestTimeTooSkewed") {
-            hint = "the local clock is off by more than 15 minutes";
+            hint = "the local clock is off by more than 15 minutes: set the time (e.g. enable NTP) and run again";
         } else if (e.code == "NoSuchBucket") {
             hint = "check --bucket, --region and --endpoint-url";
+        } else if (e.code == "AccessDenied" || e.code == "AllAccessDisabled" ||
+                   (e.code.empty() && response.status == 403)) {
+            hint = fmt::format(
+                "check that the IAM policy of the credentials (from {}), the bucket policy and, with KMS, the key "
+                "policy allow {} on this bucket",
+                credentials.source.empty() ? "the credential chain" : credentials.source, call.operation);
+        } else if (e.code == "ExpiredToken" || e.code == "TokenRefreshRequired" || e.code == "InvalidToken") {
+            hint = fmt::format(
+                "the session token (from {}) has expired or is invalid: refresh the credentials "
+                "(e.g. aws sso login) and run again",
+                credentials.source.empty() ? "the credential chain" : credentials.source);
+        } else if (e.code == "PermanentRedirect" || e.code == "AuthorizationHeaderMalformed" ||
+                   e.code == "IllegalLocationConstraintException" || (e.code.empty() && response.status == 301)) {
+            hint = fmt::format("the bucket is in another region than {}: pass --region with the bucket's region",
+                               settings.region);
+        } else if (e.code == "SlowDown" || e.code == "ServiceUnavailable" || e.code == "InternalError") {
+            hint = "the server is busy or failed: run the command again later";
+        } else if (e.code.starts_with("KMS.") || e.code == "KMSAccessDenied") {
+            hint = "check --kms-key-id and that the credentials may use the key (kms:GenerateDataKey, kms:Decrypt)";
+        } else if (e.code == "BucketAlreadyExists") {
+            hint = "bucket names are global and another account owns this one: choose another name";
+        } else if (e.code == "NoSuchUpload") {
+            hint = "the multipart upload was aborted or completed meanwhile (another process?): run the command again";
+        } else if (response.status == 501 || e.code == "NotImplemented") {
+            hint = fmt::format("the server at {} does not implement {}: check --endpoint-url", endpoint.host,
+                               call.operation);
         }
         std::string message = fmt::format("{} {}: {}", call.operation, s3_uri(call.bucket, call.key), describe(e));
         if (response.status == 501 || e.code == "NotImplemented") {
@@ -326,7 +379,11 @@ struct Client::Impl {
         if (!request) return unexpected(std::move(request).error());
         auto response = engine.fetch(std::move(*request));
         if (!response) return unexpected(std::move(response).error());
-        if (response->ok()) return parse(response->body);
+        if (response->ok()) {
+            Expected<T> parsed = parse(response->body);
+            if (!parsed) return about(bucket, {}, std::move(parsed).error());
+            return parsed;
+        }
         const auto doc = parse_error_document(response->body).value_or(ServiceError{});
         T value;
         for (auto code : not_configured_codes) {
@@ -345,7 +402,7 @@ struct Client::Impl {
 
     auto put_single_file(std::string_view bucket, std::string_view key, const std::filesystem::path& path,
                          const PutOptions& options, const FileDigest& digest) -> Expected<PutResult> {
-        auto sse = encryption_headers(options);
+        auto sse = encryption_headers(options, bucket, key);
         if (!sse) return unexpected(std::move(sse).error());
         Call call;
         call.operation = "PutObject";
@@ -365,7 +422,7 @@ struct Client::Impl {
     auto upload_multipart(std::string_view bucket, std::string_view key, const std::filesystem::path& path,
                           const PutOptions& options, const FileDigest& digest, UploadObserver* observer)
         -> Expected<PutResult> {
-        auto sse = encryption_headers(options);
+        auto sse = encryption_headers(options, bucket, key);
         if (!sse) return unexpected(std::move(sse).error());
         MultipartUpload upload(split_parts(digest.size, digest.part_size), options_part_rounds());
 
@@ -384,7 +441,7 @@ struct Client::Impl {
         } else {
             auto id = parse_initiate_multipart_upload(created->body);
             if (!id) {
-                upload.on_create_failed(std::move(id).error());
+                upload.on_create_failed(about(bucket, key, std::move(id).error()).error);
             } else {
                 upload.on_created(std::move(*id));
             }
@@ -404,7 +461,8 @@ struct Client::Impl {
                                   static_cast<std::size_t>(wave_bytes / std::max<std::uint64_t>(1, digest.part_size))));
         while (upload.state() == MultipartUpload::State::uploading) {
             if (options.cancel != nullptr && options.cancel->load()) {
-                upload.cancel(Error{ErrorCode::aws, "the upload was interrupted", {}, {}, {}});
+                upload.cancel(Error{
+                    ErrorCode::aws, "the upload was interrupted", {}, "run the command again to upload the file", {}});
                 break;
             }
             const auto batch = upload.next_parts(wave);
@@ -433,7 +491,10 @@ struct Client::Impl {
                         if (observer != nullptr) observer->on_part_done(number, bytes_done, digest.size);
                         continue;
                     }
-                    r = make_error(ErrorCode::aws, fmt::format("UploadPart {}: the server sent no ETag", number));
+                    r = make_error(
+                        ErrorCode::aws,
+                        fmt::format("UploadPart {} {}: the server sent no ETag", number, s3_uri(bucket, key)), {},
+                        std::string(not_s3_hint));
                 }
                 if (observer != nullptr) observer->on_part_retry(number, r.error());
                 upload.on_part_failed(number, std::move(r).error());
@@ -449,7 +510,7 @@ struct Client::Impl {
             if (!done) {
                 upload.on_complete_failed(std::move(done).error());
             } else if (auto parsed = parse_complete_multipart_upload(done->body); !parsed) {
-                upload.on_complete_failed(std::move(parsed).error());
+                upload.on_complete_failed(about(bucket, key, std::move(parsed).error()).error);
             } else {
                 upload.on_completed();
                 result.etag = parsed->etag;
@@ -471,6 +532,12 @@ struct Client::Impl {
             if (upload.state() == MultipartUpload::State::aborted) {
                 e.message = fmt::format("multipart upload of {} aborted (no object written): {}", s3_uri(bucket, key),
                                         e.message);
+            } else if (upload.state() == MultipartUpload::State::failed && !upload.upload_id().empty()) {
+                // The abort failed too: the parts stay (and are billed) until someone removes them.
+                e.hint = fmt::format(
+                    "remove the unfinished upload with: aws s3api abort-multipart-upload --bucket {} --key {} "
+                    "--upload-id {}",
+                    bucket, key, upload.upload_id());
             }
             return unexpected(std::move(e));
         }
@@ -525,8 +592,12 @@ auto Client::operator=(Client&&) noexcept -> Client& = default;
 
 auto Client::create(Credentials credentials, ClientOptions options) -> Expected<Client> {
     if (credentials.access_key_id.empty() || credentials.secret_access_key.empty()) {
-        return make_error(ErrorCode::aws, "no AWS credentials", {},
-                          "set AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, or use --profile");
+        return make_error(
+            ErrorCode::aws,
+            fmt::format("no AWS credentials{}", credentials.source.empty()
+                                                    ? std::string()
+                                                    : fmt::format(" (empty keys from {})", credentials.source)),
+            {}, "set AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, or use --profile");
     }
     if (options.region.empty()) options.region = "us-east-1";
     Endpoint endpoint = options.endpoint ? *options.endpoint : Endpoint::for_region(options.region);
@@ -556,7 +627,7 @@ auto Client::part_size_for(std::uint64_t size) const -> std::uint64_t {
 
 auto Client::put_object(std::string_view bucket, std::string_view key, std::string body, const PutOptions& options)
     -> Expected<PutResult> {
-    auto sse = encryption_headers(options);
+    auto sse = encryption_headers(options, bucket, key);
     if (!sse) return unexpected(std::move(sse).error());
     const std::string sha = util::sha256_hex(body);
     Call call;
@@ -579,10 +650,16 @@ auto Client::upload_file(std::string_view bucket, std::string_view key, const st
     -> Expected<PutResult> {
     std::error_code ec;
     const auto size = std::filesystem::file_size(path, ec);
-    if (ec) return make_error(ErrorCode::io, fmt::format("cannot read {}: {}", path.string(), ec.message()));
+    if (ec) {
+        return make_error(ErrorCode::io, fmt::format("cannot read {}: {}", path.string(), ec.message()), {},
+                          "check the path and its permissions");
+    }
     const std::uint64_t part_size = part_size_for(size);
     if (size > max_object_size) {
-        return make_error(ErrorCode::usage, fmt::format("{} is larger than S3's 5 TiB object limit", path.string()));
+        return make_error(
+            ErrorCode::usage,
+            fmt::format("{} is larger than S3's 5 TiB object limit (upload to {})", path.string(), s3_uri(bucket, key)),
+            {}, "upload a smaller file: S3 cannot store more than 5 TiB in one object");
     }
     if (!digest || digest->size != size || (part_size != 0 && digest->part_size != part_size)) {
         auto fresh = hash_file(path, part_size);
@@ -590,7 +667,8 @@ auto Client::upload_file(std::string_view bucket, std::string_view key, const st
         digest = std::move(*fresh);
     }
     if (digest->size != size) {
-        return make_error(ErrorCode::io, fmt::format("{} changed while it was being read", path.string()));
+        return make_error(ErrorCode::io, fmt::format("{} changed while it was being read", path.string()), {},
+                          "something is writing to the file: wait until it is finished, then run the command again");
     }
     if (part_size == 0) return m_impl->put_single_file(bucket, key, path, options, *digest);
     return m_impl->upload_multipart(bucket, key, path, options, *digest, observer);
@@ -662,7 +740,9 @@ auto Client::list_objects_page(std::string_view bucket, std::string_view prefix,
     if (!continuation_token.empty()) call.query.push_back({"continuation-token", std::string(continuation_token)});
     auto r = m_impl->send(std::move(call));
     if (!r) return unexpected(std::move(r).error());
-    return parse_list_objects_v2(r->body);
+    auto page = parse_list_objects_v2(r->body);
+    if (!page) return about(bucket, prefix, std::move(page).error());
+    return page;
 }
 
 auto Client::list_objects(std::string_view bucket, std::string_view prefix, int max_keys)
@@ -675,13 +755,18 @@ auto Client::list_objects(std::string_view bucket, std::string_view prefix, int 
         for (auto& o : page->objects) all.push_back(std::move(o));
         if (!page->truncated) return all;
         if (page->next_continuation_token == token) {
-            return make_error(ErrorCode::aws, fmt::format("ListObjectsV2 {}: the server repeated its continuation "
-                                                          "token (the listing would never end)",
-                                                          s3_uri(bucket, prefix)));
+            return make_error(ErrorCode::aws,
+                              fmt::format("ListObjectsV2 {}: the server repeated its continuation "
+                                          "token (the listing would never end)",
+                                          s3_uri(bucket, prefix)),
+                              {}, std::string(not_s3_hint));
         }
         token = page->next_continuation_token;
     }
-    return make_error(ErrorCode::aws, "ListObjectsV2: too many pages");
+    return make_error(
+        ErrorCode::aws,
+        fmt::format("ListObjectsV2 {}: more than 1,000,000 pages (the listing does not end)", s3_uri(bucket, prefix)),
+        {}, std::string(not_s3_hint));
 }
 
 auto Client::delete_objects(std::string_view bucket, const std::vector<std::string>& keys)
@@ -696,7 +781,7 @@ auto Client::delete_objects(std::string_view bucket, const std::vector<std::stri
         auto r = m_impl->send(std::move(call));
         if (!r) return unexpected(std::move(r).error());
         auto parsed = parse_delete_objects_result(r->body);
-        if (!parsed) return unexpected(std::move(parsed).error());
+        if (!parsed) return about(bucket, {}, std::move(parsed).error());
         for (auto& k : parsed->deleted) all.deleted.push_back(std::move(k));
         for (auto& e : parsed->errors) all.errors.push_back(std::move(e));
     }
@@ -763,16 +848,23 @@ auto Client::list_multipart_uploads(std::string_view bucket, std::string_view pr
         auto r = m_impl->send(std::move(call));
         if (!r) return unexpected(std::move(r).error());
         auto page = parse_list_multipart_uploads(r->body);
-        if (!page) return unexpected(std::move(page).error());
+        if (!page) return about(bucket, prefix, std::move(page).error());
         for (auto& u : page->uploads) all.push_back(std::move(u));
         if (!page->truncated) return all;
         if (page->next_key_marker == key_marker && page->next_upload_id_marker == id_marker) {
-            return make_error(ErrorCode::aws, "ListMultipartUploads: the server repeated its markers");
+            return make_error(ErrorCode::aws,
+                              fmt::format("ListMultipartUploads {}: the server repeated its markers (the listing "
+                                          "would never end)",
+                                          s3_uri(bucket, prefix)),
+                              {}, std::string(not_s3_hint));
         }
         key_marker = page->next_key_marker;
         id_marker = page->next_upload_id_marker;
     }
-    return make_error(ErrorCode::aws, "ListMultipartUploads: too many pages");
+    return make_error(ErrorCode::aws,
+                      fmt::format("ListMultipartUploads {}: more than 100,000 pages (the listing does not end)",
+                                  s3_uri(bucket, prefix)),
+                      {}, std::string(not_s3_hint));
 }
 
 auto Client::abort_multipart_upload(std::string_view bucket, std::string_view key, std::string_view upload_id)

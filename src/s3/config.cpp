@@ -35,7 +35,9 @@ auto parse_nested(IniValue& value, std::string_view path) -> Expected<void> {
         if (text.empty()) continue;
         auto kv = split_assignment(text);
         if (!kv || kv->first.empty()) {
-            return ini_error(path, line, fmt::format("expected 'key = value' in the nested settings: '{}'", text));
+            return ini_error(path, line, fmt::format("expected 'key = value' in the nested settings: '{}'", text),
+                             "indent only the 'key = value' lines that belong to the setting above (e.g. "
+                             "'s3 =' then '  endpoint_url = ...')");
         }
         value.nested[util::to_lower(kv->first)] = std::string(kv->second);
     }
@@ -54,7 +56,15 @@ auto load_optional(const std::filesystem::path& path) -> Expected<std::optional<
     std::error_code ec;
     if (!std::filesystem::exists(path, ec)) return std::optional<IniFile>{};
     auto text = util::read_file(path);
-    if (!text) return unexpected(text.error());
+    if (!text) {
+        auto error = std::move(text).error();
+        if (error.hint.empty()) {
+            error.hint =
+                "check the file's permissions, or point AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE at "
+                "another file";
+        }
+        return unexpected(std::move(error));
+    }
     auto parsed = IniFile::parse(*text, path.string());
     if (!parsed) return unexpected(parsed.error());
     return std::optional<IniFile>(std::move(*parsed));
@@ -101,6 +111,10 @@ auto IniFile::parse(std::string_view text, std::string_view path) -> Expected<In
     for (auto raw : util::split(text, '\n')) {
         ++line_no;
         if (!raw.empty() && raw.back() == '\r') raw.remove_suffix(1);
+        if (!util::is_valid_utf8(raw)) {
+            // The line itself is not quoted: it may hold a key.
+            return ini_error(path, line_no, "invalid UTF-8", "save the file as UTF-8, as the AWS CLI reads it");
+        }
         const auto line = util::trim(raw);
         if (line.empty() || line.front() == '#' || line.front() == ';') {
             // A blank line inside a continued value keeps the value open (configparser does the same),
@@ -121,10 +135,14 @@ auto IniFile::parse(std::string_view text, std::string_view path) -> Expected<In
             }
             const auto rest = util::trim(line.substr(close + 1));
             if (!rest.empty() && rest.front() != '#' && rest.front() != ';') {
-                return ini_error(path, line_no, fmt::format("unexpected text after the section header: '{}'", rest));
+                return ini_error(path, line_no, fmt::format("unexpected text after the section header: '{}'", rest),
+                                 "put settings on their own lines below the [section] line");
             }
             auto name = std::string(util::trim(line.substr(1, close - 1)));
-            if (name.empty()) return ini_error(path, line_no, "empty section name '[]'");
+            if (name.empty()) {
+                return ini_error(path, line_no, "empty section name '[]'",
+                                 "name the section, e.g. [default] or [profile NAME]");
+            }
             if (const auto* existing = file.find(name)) {
                 return ini_error(path, line_no,
                                  fmt::format("section [{}] appears twice (first on line {})", name, existing->line),
@@ -148,7 +166,8 @@ auto IniFile::parse(std::string_view text, std::string_view path) -> Expected<In
         if (!inserted) {
             return ini_error(
                 path, line_no,
-                fmt::format("'{}' is set twice in [{}] (first on line {})", key, section->name, it->second.line));
+                fmt::format("'{}' is set twice in [{}] (first on line {})", key, section->name, it->second.line),
+                "keep one of the two lines");
         }
         last_value = &it->second;
         last_indent = indent;

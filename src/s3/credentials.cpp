@@ -23,11 +23,13 @@ auto credentials_from_section(const IniSection* section, std::string_view file, 
     auto secret = get("aws_secret_access_key");
     if (!access && !secret) return std::optional<Credentials>{};
     if (!access || !secret) {
-        return make_error(ErrorCode::aws,
-                          fmt::format("[{}] in {} has {} but not {}", section->name, file,
-                                      access ? "aws_access_key_id" : "aws_secret_access_key",
-                                      access ? "aws_secret_access_key" : "aws_access_key_id"),
-                          Location{std::string(file), section->line, 0}, "set both keys, or neither");
+        return make_error(
+            ErrorCode::aws,
+            fmt::format("[{}] in {} has {} but not {}", section->name, file,
+                        access ? "aws_access_key_id" : "aws_secret_access_key",
+                        access ? "aws_secret_access_key" : "aws_access_key_id"),
+            Location{std::string(file), section->line, 0},
+            fmt::format("set both aws_access_key_id and aws_secret_access_key in [{}], or remove both", section->name));
     }
     Credentials c;
     c.access_key_id = *access;
@@ -118,6 +120,12 @@ public:
         if (!creds) {
             auto error = std::move(creds).error();
             error.message = fmt::format("credential_process of profile '{}': {}", m_profile, error.message);
+            // Where the command is configured; never the command line itself, its arguments may carry tokens.
+            const auto where = fmt::format("the credential_process line of profile '{}' in {}", m_profile,
+                                           m_files.config_path.string());
+            error.hint =
+                fmt::format("{} (the command is {})",
+                            error.hint.empty() ? "run the command yourself to see its error" : error.hint, where);
             return unexpected(std::move(error));
         }
         creds->source = fmt::format("credential_process of profile '{}'", m_profile);
@@ -202,7 +210,7 @@ auto split_command_line(std::string_view command) -> Expected<std::vector<std::s
             const auto close = command.find('\'', i + 1);
             if (close == std::string_view::npos) {
                 return make_error(ErrorCode::invalid_input, "credential_process has an unclosed single quote",
-                                  Location{{}, 0, static_cast<int>(i) + 1});
+                                  Location{{}, 0, static_cast<int>(i) + 1}, "close the quote");
             }
             word.append(command.substr(i + 1, close - i - 1));
             in_word = true;
@@ -212,7 +220,7 @@ auto split_command_line(std::string_view command) -> Expected<std::vector<std::s
             for (;; ++j) {
                 if (j >= command.size()) {
                     return make_error(ErrorCode::invalid_input, "credential_process has an unclosed double quote",
-                                      Location{{}, 0, static_cast<int>(i) + 1});
+                                      Location{{}, 0, static_cast<int>(i) + 1}, "close the quote");
                 }
                 if (command[j] == '"') break;
                 // Inside double quotes a backslash only escapes '"' and '\' (POSIX shlex rules).
@@ -226,7 +234,8 @@ auto split_command_line(std::string_view command) -> Expected<std::vector<std::s
         } else if (c == '\\') {
             if (i + 1 >= command.size()) {
                 return make_error(ErrorCode::invalid_input, "credential_process ends with a lone backslash",
-                                  Location{{}, 0, static_cast<int>(i) + 1});
+                                  Location{{}, 0, static_cast<int>(i) + 1},
+                                  "remove the backslash, or write \\\\ for a literal one");
             }
             word.push_back(command[++i]);
             in_word = true;
@@ -240,7 +249,10 @@ auto split_command_line(std::string_view command) -> Expected<std::vector<std::s
         }
     }
     if (in_word) words.push_back(std::move(word));
-    if (words.empty()) return make_error(ErrorCode::invalid_input, "credential_process is empty");
+    if (words.empty()) {
+        return make_error(ErrorCode::invalid_input, "credential_process is empty", {},
+                          "set it to the command that prints the credentials, or remove the line");
+    }
     return words;
 }
 

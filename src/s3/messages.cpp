@@ -21,7 +21,7 @@ using detail::XmlDocument;
 
 auto malformed(std::string_view what, std::string_view why) -> Unexpected<Error> {
     return make_error(ErrorCode::aws, fmt::format("the server's {} response is malformed: {}", what, why), {},
-                      "the endpoint may not be an S3 server (check --endpoint-url)");
+                      "the endpoint is not an S3 API or a proxy changed the answer; check --endpoint-url");
 }
 
 auto parse_root(std::string_view xml, std::string_view what) -> Expected<XmlDocument> {
@@ -38,7 +38,9 @@ auto error_in_body(const xmlNode* root, std::string_view what) -> std::optional<
     e.code = child_text(root, "Code");
     e.message = child_text(root, "Message");
     e.request_id = child_text(root, "RequestId");
-    return make_error(ErrorCode::aws, fmt::format("{} failed: {}", what, describe(e)));
+    return make_error(ErrorCode::aws, fmt::format("{} failed: {}", what, describe(e)), {},
+                      "the server accepted the request, then failed it: run the command again, and if it persists "
+                      "give the request id to the server's operators");
 }
 
 auto not_supported_detail(std::string_view operation, std::string_view expected, std::string_view got) -> std::string {
@@ -495,7 +497,8 @@ auto build_public_access_block(const PublicAccessBlock& block) -> std::string {
 auto choose_part_size(std::uint64_t object_size, std::uint64_t preferred) -> Expected<std::uint64_t> {
     if (object_size > max_object_size) {
         return make_error(ErrorCode::usage,
-                          fmt::format("{} bytes is more than S3's 5 TiB object size limit", object_size));
+                          fmt::format("{} bytes is more than S3's 5 TiB object size limit", object_size), {},
+                          "upload a smaller file: S3 cannot store more than 5 TiB in one object");
     }
     constexpr std::uint64_t mib = 1024 * 1024;
     std::uint64_t size = std::clamp(preferred, min_part_size, max_part_size);

@@ -47,6 +47,22 @@ auto json_string(const nlohmann::json& j, const char* key) -> std::optional<std:
     return it->get<std::string>();
 }
 
+constexpr std::string_view imds_hint =
+    "on EC2, check the instance role and the metadata hop limit; elsewhere set AWS_EC2_METADATA_DISABLED=true";
+constexpr std::string_view container_hint =
+    "check the task role (ECS) or the pod identity association (EKS); outside a container unset "
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and AWS_CONTAINER_CREDENTIALS_FULL_URI";
+
+// A failure from the http engine, re-labelled as a credentials failure of `what`. The engine's own hint
+// (proxies, --timeout) does not fit a metadata service, which is reached without a proxy and on its own
+// time limit: `hint` replaces it.
+auto credentials_fetch_error(Error e, std::string_view what, std::string_view hint) -> Unexpected<Error> {
+    e.code = ErrorCode::aws;
+    e.message = fmt::format("{}: {}", what, e.message);
+    e.hint = std::string(hint);
+    return unexpected(std::move(e));
+}
+
 auto is_link_local_container_host(std::string_view host) -> bool {
     return host == "169.254.170.2" || host == "169.254.170.23" || host == "fd00:ec2::23";
 }
@@ -86,24 +102,38 @@ public:
         }
         auto token = util::read_file(*token_file);
         if (!token) {
-            return make_error(ErrorCode::aws, fmt::format("cannot read the web identity token file {} ({}): {}",
-                                                          *token_file, origin, token.error().message));
+            return make_error(ErrorCode::aws,
+                              fmt::format("cannot read the web identity token file {} ({}): {}", *token_file, origin,
+                                          token.error().message),
+                              {}, fmt::format("check the path and its permissions (it comes from {})", origin));
         }
         const std::string token_text(util::trim(*token));
         if (token_text.empty()) {
-            return make_error(ErrorCode::aws, fmt::format("the web identity token file {} is empty", *token_file));
+            return make_error(ErrorCode::aws,
+                              fmt::format("the web identity token file {} ({}) is empty", *token_file, origin), {},
+                              "the file must hold the OIDC token: check what writes it (on EKS, the pod's service "
+                              "account token projection)");
         }
 
         AwsOptions none;
         std::string url;
+        std::string url_source = "the default STS endpoint";
         if (auto configured = resolve_endpoint_url(none, m_env, m_files, m_profile, "sts")) {
             url = configured->value;
+            url_source = configured->source;
         } else {
             auto region = resolve_region(none, m_env, m_files, m_profile);
             url = region ? fmt::format("https://sts.{}.amazonaws.com", region->value) : "https://sts.amazonaws.com";
+            if (region) url_source = fmt::format("the region from {}", region->source);
         }
         auto endpoint = Endpoint::parse(url);
-        if (!endpoint) return unexpected(std::move(endpoint).error());
+        if (!endpoint) {
+            auto e = std::move(endpoint).error();
+            e.message =
+                fmt::format("the STS endpoint for AssumeRoleWithWebIdentity (from {}): {}", url_source, e.message);
+            e.hint = fmt::format("fix {}", url_source);
+            return unexpected(std::move(e));
+        }
 
         http::Options o = m_options.http;
         o.total_timeout = m_options.sts_timeout;
@@ -133,6 +163,12 @@ public:
             auto e = std::move(response).error();
             e.code = ErrorCode::aws;
             e.message = fmt::format("AssumeRoleWithWebIdentity for {}: {}", *role_arn, e.message);
+            if (e.hint.empty()) {
+                e.hint = fmt::format(
+                    "check the STS endpoint (from {}), the network and the proxy settings "
+                    "(HTTPS_PROXY, NO_PROXY)",
+                    url_source);
+            }
             return unexpected(std::move(e));
         }
         if (!response->ok()) {
@@ -143,7 +179,12 @@ public:
                               fmt::format("check the role's trust policy and the token in {}", *token_file));
         }
         auto creds = parse_assume_role_with_web_identity(response->body);
-        if (!creds) return unexpected(std::move(creds).error());
+        if (!creds) {
+            auto e = std::move(creds).error();
+            e.message = fmt::format("{} (from {})", e.message, util::redact_url(url));
+            e.hint = fmt::format("the endpoint is not AWS STS or a proxy changed the answer; check {}", url_source);
+            return unexpected(std::move(e));
+        }
         return std::optional<Credentials>(std::move(*creds));
     }
 
@@ -162,18 +203,24 @@ public:
 
     auto load() -> Expected<std::optional<Credentials>> override {
         std::string url;
+        std::string variable;
         if (auto relative = m_env.get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")) {
             url = "http://169.254.170.2" + (relative->starts_with("/") ? *relative : "/" + *relative);
+            variable = "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI";
         } else if (auto full = m_env.get("AWS_CONTAINER_CREDENTIALS_FULL_URI")) {
             url = *full;
+            variable = "AWS_CONTAINER_CREDENTIALS_FULL_URI";
         } else {
             return std::optional<Credentials>{};
         }
         const auto q = url.find_first_of("?#");
         auto endpoint = Endpoint::parse(url.substr(0, q));
         if (!endpoint) {
-            return make_error(ErrorCode::aws, fmt::format("the container credentials URI is not a valid URL: {}",
-                                                          endpoint.error().message));
+            return make_error(ErrorCode::aws,
+                              fmt::format("the container credentials URI ({}) is not a valid URL: {}", variable,
+                                          endpoint.error().message),
+                              {},
+                              fmt::format("fix {} (ECS and EKS set it), or unset it outside a container", variable));
         }
         if (endpoint->scheme == "http" && !is_loopback(endpoint->host) &&
             !is_link_local_container_host(endpoint->host)) {
@@ -184,19 +231,27 @@ public:
                               {}, "use https, or a loopback address");
         }
         std::optional<util::Secret> token;
+        std::string token_source;
         if (auto file = m_env.get("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")) {
+            token_source = fmt::format("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE {}", *file);
             auto text = util::read_file(*file);
             if (!text) {
-                return make_error(ErrorCode::aws,
-                                  fmt::format("cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE {}: {}", *file,
-                                              text.error().message));
+                return make_error(
+                    ErrorCode::aws,
+                    fmt::format("cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE {}: {}", *file,
+                                text.error().message),
+                    {}, "check the path and its permissions, or unset AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
             }
             token = util::Secret(std::string(util::trim(*text)));
         } else if (auto value = m_env.get("AWS_CONTAINER_AUTHORIZATION_TOKEN")) {
+            token_source = "AWS_CONTAINER_AUTHORIZATION_TOKEN";
             token = util::Secret(*value);
         }
         if (token && token->reveal().find_first_of("\r\n") != std::string::npos) {
-            return make_error(ErrorCode::aws, "the container authorization token contains a line break");
+            return make_error(
+                ErrorCode::aws,
+                fmt::format("the container authorization token (from {}) contains a line break", token_source), {},
+                "the token must be one line: remove the line break");
         }
         auto engine = metadata_engine(m_options, *endpoint);
         if (!engine) return unexpected(std::move(engine).error());
@@ -206,10 +261,8 @@ public:
         if (token) request.headers.emplace_back("Authorization", token->reveal());
         auto response = engine->fetch(std::move(request));
         if (!response) {
-            auto e = std::move(response).error();
-            e.code = ErrorCode::aws;
-            e.message = fmt::format("container credentials: {}", e.message);
-            return unexpected(std::move(e));
+            return credentials_fetch_error(std::move(response).error(),
+                                           fmt::format("container credentials (from {})", variable), container_hint);
         }
         if (!response->ok()) {
             return make_error(ErrorCode::aws,
@@ -218,10 +271,15 @@ public:
                               {},
                               response->status == 401 || response->status == 403
                                   ? "check AWS_CONTAINER_AUTHORIZATION_TOKEN(_FILE)"
-                                  : "");
+                                  : std::string(container_hint));
         }
         auto creds = parse_metadata_credentials(response->body, "container");
-        if (!creds) return unexpected(std::move(creds).error());
+        if (!creds) {
+            auto e = std::move(creds).error();
+            e.message = fmt::format("{} (from {})", e.message, util::redact_url(url.substr(0, q)));
+            if (e.hint.empty()) e.hint = std::string(container_hint);
+            return unexpected(std::move(e));
+        }
         return std::optional<Credentials>(std::move(*creds));
     }
 
@@ -243,7 +301,8 @@ public:
         auto endpoint = Endpoint::parse(base);
         if (!endpoint) {
             return make_error(ErrorCode::aws,
-                              fmt::format("AWS_EC2_METADATA_SERVICE_ENDPOINT: {}", endpoint.error().message));
+                              fmt::format("AWS_EC2_METADATA_SERVICE_ENDPOINT: {}", endpoint.error().message), {},
+                              "fix AWS_EC2_METADATA_SERVICE_ENDPOINT (e.g. http://169.254.169.254) or unset it");
         }
         auto engine = metadata_engine(m_options, *endpoint);
         if (!engine) return unexpected(std::move(engine).error());
@@ -258,8 +317,11 @@ public:
         if (!token_response) return std::optional<Credentials>{};
         if (!token_response->ok()) {
             return make_error(ErrorCode::aws,
-                              fmt::format("IMDSv2 token request to {} answered HTTP {}", base, token_response->status),
-                              {}, "IMDSv1 is not used; check the instance's metadata options (hop limit)");
+                              fmt::format("IMDSv2 token request to {} answered HTTP {}", util::redact_url(base),
+                                          token_response->status),
+                              {},
+                              "IMDSv1 is not used; on EC2 check the instance's metadata options (hop limit), "
+                              "elsewhere set AWS_EC2_METADATA_DISABLED=true");
         }
         const util::Secret token(std::string(util::trim(token_response->body)));
 
@@ -271,33 +333,42 @@ public:
         };
         const std::string roles_path = "/latest/meta-data/iam/security-credentials/";
         auto roles = get(roles_path);
-        if (!roles) {
-            auto e = std::move(roles).error();
-            e.code = ErrorCode::aws;
-            return unexpected(std::move(e));
-        }
+        if (!roles) return credentials_fetch_error(std::move(roles).error(), "instance metadata", imds_hint);
         if (roles->status == 404) return std::optional<Credentials>{};  // no instance profile attached
         if (!roles->ok()) {
             return make_error(ErrorCode::aws,
-                              fmt::format("instance metadata {}{} answered HTTP {}", base, roles_path, roles->status));
+                              fmt::format("instance metadata {}{} answered HTTP {}", util::redact_url(base), roles_path,
+                                          roles->status),
+                              {}, std::string(imds_hint));
         }
         const auto lines = util::split(roles->body, '\n');
         const std::string role(lines.empty() ? std::string_view{} : util::trim(lines.front()));
         if (role.empty() || role.find('/') != std::string::npos) {
-            return make_error(ErrorCode::aws, "instance metadata lists no usable IAM role name");
+            return make_error(
+                ErrorCode::aws,
+                fmt::format("instance metadata {}{} lists no usable IAM role name", util::redact_url(base), roles_path),
+                {},
+                "check the instance profile attached to the instance (aws ec2 "
+                "describe-instances shows it)");
         }
         auto creds_response = get(roles_path + uri_encode(role, false));
         if (!creds_response) {
-            auto e = std::move(creds_response).error();
-            e.code = ErrorCode::aws;
-            return unexpected(std::move(e));
+            return credentials_fetch_error(std::move(creds_response).error(),
+                                           fmt::format("instance metadata credentials for role {}", role), imds_hint);
         }
         if (!creds_response->ok()) {
-            return make_error(ErrorCode::aws, fmt::format("instance metadata credentials for role {} answered HTTP {}",
-                                                          role, creds_response->status));
+            return make_error(
+                ErrorCode::aws,
+                fmt::format("instance metadata credentials for role {} answered HTTP {}", role, creds_response->status),
+                {}, std::string(imds_hint));
         }
         auto creds = parse_metadata_credentials(creds_response->body, "instance-metadata");
-        if (!creds) return unexpected(std::move(creds).error());
+        if (!creds) {
+            auto e = std::move(creds).error();
+            e.message = fmt::format("{} (role {} at {})", e.message, role, util::redact_url(base));
+            if (e.hint.empty()) e.hint = std::string(imds_hint);
+            return unexpected(std::move(e));
+        }
         return std::optional<Credentials>(std::move(*creds));
     }
 

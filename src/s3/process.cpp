@@ -72,7 +72,9 @@ auto run_credential_process(std::string_view command, std::chrono::milliseconds 
     Fd err_read;
     Fd err_write;
     if (!make_pipe(out_read, out_write) || !make_pipe(err_read, err_write)) {
-        return make_error(ErrorCode::io, fmt::format("cannot create a pipe: {}", std::strerror(errno)));
+        return make_error(ErrorCode::io,
+                          fmt::format("cannot create a pipe to run '{}': {}", program, std::strerror(errno)), {},
+                          "the process may have too many open files: check ulimit -n");
     }
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
@@ -87,7 +89,8 @@ auto run_credential_process(std::string_view command, std::chrono::milliseconds 
     posix_spawn_file_actions_destroy(&actions);
     if (spawn_error != 0) {
         return make_error(ErrorCode::aws, fmt::format("cannot run '{}': {}", program, std::strerror(spawn_error)), {},
-                          "check the credential_process setting of the profile");
+                          "check that the program exists and is executable (a name without '/' is looked up in "
+                          "PATH)");
     }
     out_write.reset();
     err_write.reset();
@@ -133,16 +136,23 @@ auto run_credential_process(std::string_view command, std::chrono::milliseconds 
     }
     if (timed_out) {
         return make_error(ErrorCode::aws,
-                          fmt::format("'{}' did not finish within {} ms and was stopped", program, timeout.count()));
+                          fmt::format("'{}' did not finish within {} ms and was stopped", program, timeout.count()), {},
+                          "run the command yourself: it may be waiting for input (a browser login, an MFA code)");
     }
-    if (too_long) return make_error(ErrorCode::aws, fmt::format("'{}' printed more than 1 MiB", program));
+    if (too_long) {
+        return make_error(ErrorCode::aws, fmt::format("'{}' printed more than 1 MiB", program), {},
+                          "run the command yourself: it must print only the JSON credentials document");
+    }
     if (WIFSIGNALED(status)) {
-        return make_error(ErrorCode::aws, fmt::format("'{}' was killed by signal {}", program, WTERMSIG(status)));
+        return make_error(ErrorCode::aws, fmt::format("'{}' was killed by signal {}", program, WTERMSIG(status)), {},
+                          "run the command yourself to see why it stops");
     }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         auto detail = last_lines(err);
-        return make_error(ErrorCode::aws, fmt::format("'{}' exited with status {}{}{}", program, WEXITSTATUS(status),
-                                                      detail.empty() ? "" : ": ", detail));
+        return make_error(ErrorCode::aws,
+                          fmt::format("'{}' exited with status {}{}{}", program, WEXITSTATUS(status),
+                                      detail.empty() ? "" : ": ", detail),
+                          {}, "run the command yourself to see its whole output");
     }
     return parse_process_credentials(out);
 }

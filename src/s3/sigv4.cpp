@@ -78,13 +78,18 @@ auto validate(const HttpRequest& request, std::string_view payload_hash, const C
     if (config.region.empty()) return bad("no AWS region to sign for", "pass --region or set AWS_REGION");
     if (config.service.empty()) return bad("no AWS service name to sign for");
     if (credentials.access_key_id.empty() || credentials.secret_access_key.empty()) {
-        return make_error(ErrorCode::aws, "the AWS credentials have an empty access key id or secret key");
+        return make_error(ErrorCode::aws,
+                          fmt::format("the AWS credentials{} have an empty access key id or secret key",
+                                      credentials.source.empty() ? std::string() : " from " + credentials.source),
+                          {}, "set both the access key id and the secret access key where the credentials come from");
     }
     if (payload_hash.empty()) return bad("no payload hash to sign");
     bool has_host = false;
     for (const auto& h : request.headers) {
         if (h.name.empty() || !std::all_of(h.name.begin(), h.name.end(), is_token_char)) {
-            return bad(fmt::format("invalid HTTP header name '{}'", h.name));
+            return bad(fmt::format("invalid HTTP header name '{}'", h.name),
+                       "a header name (and an object metadata name) may hold only letters, digits and "
+                       "!#$%&'*+-.^_`|~");
         }
         if (util::iequals(h.name, "host")) has_host = true;
     }
@@ -320,7 +325,8 @@ auto presign_request(const HttpRequest& request, std::string_view payload_hash, 
     if (config.expires_seconds < 1 || config.expires_seconds > 604800) {
         return make_error(
             ErrorCode::invalid_input,
-            fmt::format("a presigned URL must expire within 1 to 604800 seconds, not {}", config.expires_seconds));
+            fmt::format("a presigned URL must expire within 1 to 604800 seconds, not {}", config.expires_seconds), {},
+            "choose an expiry between 1 second and 7 days (604800 seconds)");
     }
     for (const auto& q : request.query) {
         if (util::starts_with_icase(q.name, "x-amz-") &&
@@ -329,7 +335,8 @@ auto presign_request(const HttpRequest& request, std::string_view payload_hash, 
              util::iequals(q.name, "X-Amz-Expires") || util::iequals(q.name, "X-Amz-SignedHeaders") ||
              util::iequals(q.name, "X-Amz-Security-Token"))) {
             return make_error(ErrorCode::invalid_input,
-                              fmt::format("the request to presign already has a '{}' query parameter", q.name));
+                              fmt::format("the request to presign already has a '{}' query parameter", q.name), {},
+                              "remove the X-Amz-* signing parameters from the URL before presigning it again");
         }
     }
     const auto headers = canonical_headers(request.headers);

@@ -15,17 +15,28 @@ namespace wheelhouse::util {
 
 namespace fs = std::filesystem;
 
+namespace {
+constexpr std::string_view k_read_hint = "check the path and that the file is readable by this user";
+constexpr std::string_view k_write_hint = "check that the folder exists and is writable and that the disk is not full";
+
+auto write_error(const fs::path& path, std::string message) -> Unexpected<Error> {
+    return make_error(ErrorCode::io, std::move(message), Location{path.string(), 0, 0}, std::string(k_write_hint));
+}
+}  // namespace
+
 auto read_file(const fs::path& path) -> Expected<std::string> {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
         return make_error(ErrorCode::not_found,
                           fmt::format("cannot open '{}': {}", path.string(), std::strerror(errno)),
-                          {path.string(), 0, 0});
+                          {path.string(), 0, 0}, std::string(k_read_hint));
     }
     std::ostringstream buffer;
     buffer << in.rdbuf();
-    if (in.bad())
-        return make_error(ErrorCode::io, fmt::format("cannot read '{}'", path.string()), {path.string(), 0, 0});
+    if (in.bad()) {
+        return make_error(ErrorCode::io, fmt::format("cannot read '{}'", path.string()), {path.string(), 0, 0},
+                          std::string(k_read_hint));
+    }
     return buffer.str();
 }
 
@@ -35,13 +46,14 @@ auto write_file_atomic(const fs::path& path, std::string_view content, Durabilit
     tmp += fmt::format(".tmp-{:08x}", rd());
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) {
-        return make_error(ErrorCode::io, fmt::format("cannot create '{}': {}", tmp.string(), std::strerror(errno)));
+        return write_error(path, fmt::format("cannot create '{}' to write '{}': {}", tmp.filename().string(),
+                                             path.string(), std::strerror(errno)));
     }
     auto fail = [&](const char* what) -> Expected<void> {
         int saved = errno;
         ::close(fd);
         ::unlink(tmp.c_str());
-        return make_error(ErrorCode::io, fmt::format("cannot {} '{}': {}", what, path.string(), std::strerror(saved)));
+        return write_error(path, fmt::format("cannot {} '{}': {}", what, path.string(), std::strerror(saved)));
     };
     std::size_t written = 0;
     while (written < content.size()) {
@@ -55,13 +67,13 @@ auto write_file_atomic(const fs::path& path, std::string_view content, Durabilit
     if (durability == Durability::synced && ::fsync(fd) != 0) return fail("sync");
     if (::close(fd) != 0) {
         ::unlink(tmp.c_str());
-        return make_error(ErrorCode::io, fmt::format("cannot close '{}': {}", tmp.string(), std::strerror(errno)));
+        return write_error(path, fmt::format("cannot close '{}': {}", tmp.string(), std::strerror(errno)));
     }
     if (::rename(tmp.c_str(), path.c_str()) != 0) {
         int saved = errno;
         ::unlink(tmp.c_str());
-        return make_error(ErrorCode::io,
-                          fmt::format("cannot rename onto '{}': {}", path.string(), std::strerror(saved)));
+        return write_error(path, fmt::format("cannot rename '{}' onto '{}': {}", tmp.filename().string(), path.string(),
+                                             std::strerror(saved)));
     }
     return {};
 }

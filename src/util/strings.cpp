@@ -2,6 +2,8 @@
 
 #include <limits>
 
+#include <fmt/format.h>
+
 namespace wheelhouse::util {
 
 auto to_lower(std::string_view s) -> std::string {
@@ -106,6 +108,16 @@ auto is_valid_utf8(std::string_view s) -> bool {
         i += static_cast<std::size_t>(extra) + 1;
     }
     return true;
+}
+
+auto elide(std::string_view s, std::size_t max) -> std::string {
+    if (s.size() <= max) return std::string(s);
+    auto continuation = [&](std::size_t i) { return (static_cast<unsigned char>(s[i]) & 0xC0U) == 0x80U; };
+    std::size_t head = max / 2;
+    while (head > 0 && continuation(head)) --head;
+    std::size_t tail = s.size() - max / 4;
+    while (tail < s.size() && continuation(tail)) ++tail;
+    return fmt::format("{}...({} bytes)...{}", s.substr(0, head), s.size(), s.substr(tail));
 }
 
 }  // namespace wheelhouse::util

@@ -2,6 +2,7 @@
 // core metadata fetched ahead in parallel.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -23,6 +24,7 @@ public:
     ClientProvider(index::Client& client, tags::Target target, bool pre, http::Reporter* reporter = nullptr);
 
     auto candidates(std::string_view project) -> Expected<std::vector<resolve::CandidateFile>> override;
+    auto skipped(std::string_view project) -> std::vector<std::string> override;
     auto metadata(std::string_view project, const resolve::CandidateFile& file)
         -> Expected<metadata::Metadata> override;
     // Fetches the projects' pages and the likely versions' metadata, then walks their dependencies (markers
@@ -34,6 +36,9 @@ public:
     // Hash-checking mode (pip's): a project's files whose index digest is not among its --hash digests are not
     // candidates, unless none is (then the fetch reports the mismatch).
     void set_allowed_hashes(std::map<std::string, std::vector<std::string>> allowed) { m_allowed = std::move(allowed); }
+    // Called with each file prefetch picked as its project's likely version, once its metadata has arrived (the
+    // build starts downloading those wheels while the resolution goes on).
+    void set_on_likely(std::function<void(const index::Candidate&)> on_likely) { m_on_likely = std::move(on_likely); }
 
     // Where a file was listed (index URL without credentials, or find-links location); "" if unknown.
     [[nodiscard]] auto origin(std::string_view url) const -> std::string;
@@ -55,6 +60,7 @@ private:
     // Specifiers seen for a project (constraints, dependents' requirements): prefetch prefers versions in them.
     std::map<std::string, std::vector<pep440::SpecifierSet>, std::less<>> m_hints;
     std::map<std::string, std::vector<std::string>> m_allowed;
+    std::function<void(const index::Candidate&)> m_on_likely;
 };
 
 // index::Candidate -> resolve::CandidateFile.

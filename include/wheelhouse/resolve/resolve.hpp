@@ -48,6 +48,13 @@ public:
 
     // A hint that these projects' candidates will be asked for soon (fetch them in parallel).
     virtual void prefetch(const std::vector<std::string>& projects) { (void)projects; }
+
+    // Links of the project's pages that are not usable files ("filename: why"), for the message when a
+    // project has no candidate at all.
+    virtual auto skipped(std::string_view project) -> std::vector<std::string> {
+        (void)project;
+        return {};
+    }
 };
 
 // Where a constraint comes from, so that a conflict message can say whose pin it is.

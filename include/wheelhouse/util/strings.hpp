@@ -40,4 +40,8 @@ auto parse_uint64(std::string_view digits) -> std::optional<std::uint64_t>;
 // True if s is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF).
 auto is_valid_utf8(std::string_view s) -> bool;
 
+// `s` if it has at most `max` bytes, else its start and end around "...(N bytes)...", for messages that quote
+// input of any size (a 4 MB requirement line must not become a 4 MB error). Never splits a UTF-8 sequence.
+auto elide(std::string_view s, std::size_t max) -> std::string;
+
 }  // namespace wheelhouse::util

@@ -107,7 +107,7 @@ TEST(WheelReader, OpensFromMemoryBuffer) {
 TEST(WheelReader, RejectsDistInfoOfAnotherProject) {
     auto reader = WheelReader::open_buffer(bytes_of(k_demo), "other_pkg-1.0.0-py3-none-any.whl");
     ASSERT_FALSE(reader);
-    EXPECT_EQ(reader.error().context, "demo_pkg-1.0.0.dist-info");
+    EXPECT_NE(reader.error().message.find("'demo_pkg-1.0.0.dist-info'"), std::string::npos) << reader.error().message;
     // Name normalisation: case and separators do not matter.
     EXPECT_TRUE(WheelReader::open_buffer(bytes_of(k_demo), "Demo.Pkg-1.0.0-py3-none-any.whl"));
 }
@@ -116,14 +116,15 @@ TEST(WheelReader, RejectsParentDirectoryEntryNamingIt) {
     auto reader = WheelReader::open(k_wheels + "evil_pkg-1.0-py3-none-any.whl");
     ASSERT_FALSE(reader);
     EXPECT_EQ(reader.error().code, ErrorCode::verification);
-    EXPECT_EQ(reader.error().context, "../evil");
+    EXPECT_NE(reader.error().message.find("member '../evil'"), std::string::npos) << reader.error().message;
+    EXPECT_FALSE(reader.error().hint.empty());
     EXPECT_NE(reader.error().to_string().find("evil_pkg-1.0-py3-none-any.whl"), std::string::npos);
 }
 
 TEST(WheelReader, RejectsAbsolutePathEntry) {
     auto reader = WheelReader::open(k_wheels + "abs_pkg-1.0-py3-none-any.whl");
     ASSERT_FALSE(reader);
-    EXPECT_EQ(reader.error().context, "/tmp/abs_pkg_escape");
+    EXPECT_NE(reader.error().message.find("member '/tmp/abs_pkg_escape'"), std::string::npos) << reader.error().message;
 }
 
 TEST(WheelReader, RejectsWheelWithoutDistInfo) {
