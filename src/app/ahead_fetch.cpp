@@ -11,39 +11,49 @@ auto AheadFetcher::create(http::Options http_options, const cache::WheelStore& s
     -> Expected<std::unique_ptr<AheadFetcher>> {
     std::unique_ptr<AheadFetcher> fetcher(new AheadFetcher(store, std::move(options)));
     http_options.cancel = &fetcher->m_abort;
-    auto engine = http::Engine::create(std::move(http_options));
-    if (!engine) return unexpected(std::move(engine).error());
-    fetcher->m_engine.emplace(std::move(*engine));
+    // Checked once here, so that a batch's engine cannot fail later for the options' sake.
+    auto probe = http::Engine::create(http_options);
+    if (!probe) return unexpected(std::move(probe).error());
+    fetcher->m_http_options = std::move(http_options);
     fetcher->m_worker = std::thread([f = fetcher.get()] { f->run(); });
     return fetcher;
 }
 
-void AheadFetcher::abort() {
-    m_abort = true;
-    (void)finish();
-}
-
 AheadFetcher::~AheadFetcher() {
-    (void)finish();
+    abort();
 }
 
 void AheadFetcher::add(fetch::WheelRequest request) {
     {
         std::lock_guard lock(m_mutex);
-        if (m_finishing || !m_seen.insert(request.url).second) return;
+        if (m_stopping || !m_seen.insert(request.url).second) return;
         m_queue.push_back(std::move(request));
     }
     m_wake.notify_one();
 }
 
-auto AheadFetcher::finish() -> Summary {
-    {
-        std::lock_guard lock(m_mutex);
-        m_finishing = true;
-    }
+auto AheadFetcher::stop() -> std::set<std::string> {
+    std::lock_guard lock(m_mutex);
+    m_stopping = true;
+    m_queue.clear();
     m_wake.notify_one();
+    return m_in_flight;
+}
+
+auto AheadFetcher::wait() -> Results {
+    (void)stop();
     if (m_worker.joinable()) m_worker.join();
-    return m_summary;
+    for (auto& t : m_batches) {
+        if (t.joinable()) t.join();
+    }
+    m_batches.clear();
+    std::lock_guard lock(m_mutex);
+    return std::move(m_results);
+}
+
+void AheadFetcher::abort() {
+    m_abort = true;
+    (void)wait();
 }
 
 void AheadFetcher::run() {
@@ -51,21 +61,32 @@ void AheadFetcher::run() {
         std::vector<fetch::WheelRequest> batch;
         {
             std::unique_lock lock(m_mutex);
-            m_wake.wait(lock, [&] { return m_finishing || !m_queue.empty(); });
-            if (m_finishing) return;
+            m_wake.wait(lock, [&] { return m_stopping || (!m_queue.empty() && m_running < max_batches); });
+            if (m_stopping) return;
             batch.swap(m_queue);
+            for (const auto& r : batch) m_in_flight.insert(r.url);
+            ++m_running;
         }
-        auto report = fetch::fetch_wheels(batch, *m_engine, m_store, m_options, nullptr);
-        for (std::size_t i = 0; i < report.results.size() && i < batch.size(); ++i) {
-            const auto& r = report.results[i];
-            if (r && !r->from_cache) {
-                m_summary.downloaded.insert(r->filename);
-                m_summary.bytes += r->size;
-            } else if (!r && r.error().code == ErrorCode::verification) {
-                m_summary.verification_failures.emplace(batch[i].filename, r.error());
-            }
-        }
+        m_batches.emplace_back([this, b = std::move(batch)]() mutable { run_batch(std::move(b)); });
     }
+}
+
+void AheadFetcher::run_batch(std::vector<fetch::WheelRequest> batch) {
+    std::vector<Expected<fetch::FetchedWheel>> results;
+    if (auto engine = http::Engine::create(m_http_options)) {
+        results = fetch::fetch_wheels(batch, *engine, m_store, m_options, nullptr).results;
+    } else {
+        results.assign(batch.size(), unexpected(engine.error()));
+    }
+    {
+        std::lock_guard lock(m_mutex);
+        for (std::size_t i = 0; i < results.size() && i < batch.size(); ++i) {
+            m_in_flight.erase(batch[i].url);
+            m_results.insert_or_assign(batch[i].url, std::move(results[i]));
+        }
+        --m_running;
+    }
+    m_wake.notify_one();
 }
 
 }  // namespace wheelhouse::app

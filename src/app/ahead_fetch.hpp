@@ -3,7 +3,6 @@
 
 #include <atomic>
 #include <condition_variable>
-#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -19,10 +18,15 @@
 
 namespace wheelhouse::app {
 
-// Downloads, on a worker thread with its own transfer engine, the wheels the resolver will most likely pick
-// (the provider names them as soon as their metadata arrives), into the same content-addressed store the fetch
-// step reads. A guess that turns out wrong costs a download and leaves a valid cache entry, nothing else: the
+// Downloads, on worker threads with transfer engines of their own (a batch per group of names, up to
+// max_batches at once, so that a level's wheels need not wait for the previous level's), the wheels the resolver will
+// most likely pick (the provider names them as soon as their metadata arrives), into the same content-addressed store
+// the fetch step reads. A guess that turns out wrong costs a download and leaves a valid cache entry, nothing else: the
 // fetch step still checks every wheel it uses. Only wheels with an index digest are fetched ahead.
+//
+// Use: add() during the resolution; stop() when it is done (no new batch starts; the URLs still in flight are
+// returned, so that the fetch step leaves them to this fetcher and downloads the rest meanwhile); wait() for the
+// results of everything this fetcher did.
 class AheadFetcher {
 public:
     // `http_options.cancel` (the user's Ctrl-C) is replaced by the fetcher's own flag, raised by abort().
@@ -32,19 +36,17 @@ public:
     auto operator=(const AheadFetcher&) -> AheadFetcher& = delete;
     ~AheadFetcher();
 
-    // Queues a wheel (the same URL twice is fetched once). Ignored after finish().
+    // Queues a wheel (the same URL twice is fetched once). Ignored after stop().
     void add(fetch::WheelRequest request);
 
-    struct Summary {
-        std::set<std::string> downloaded;  // file names stored by this fetcher
-        std::uint64_t bytes = 0;
-        // Wheels whose bytes failed a check (digest, size, RECORD): the build reports them as the fetch step
-        // would have, rather than fetching again and hiding that the server sent wrong bytes.
-        std::map<std::string, Error> verification_failures;  // by file name
-    };
-    // No new batch starts; waits for the running one (its wheels are wanted more often than not) and returns
-    // what was stored. Queued wheels not yet started are left to the fetch step.
-    auto finish() -> Summary;
+    // No new batch starts; returns the URLs of the batch being downloaded now.
+    auto stop() -> std::set<std::string>;
+
+    // The outcome of every wheel this fetcher tried, by URL (as given to add()).
+    using Results = std::map<std::string, Expected<fetch::FetchedWheel>>;
+    // Waits for the batch in flight (after stop()) and returns all results.
+    auto wait() -> Results;
+
     // Stops at once: transfers in flight are cancelled (their partial files removed by the fetch), nothing new
     // starts. For a resolution that failed or was interrupted.
     void abort();
@@ -52,18 +54,23 @@ public:
 private:
     AheadFetcher(const cache::WheelStore& store, fetch::FetchOptions options);
     void run();
+    void run_batch(std::vector<fetch::WheelRequest> batch);
+
+    static constexpr std::size_t max_batches = 3;
 
     std::atomic<bool> m_abort{false};
-
-    std::optional<http::Engine> m_engine;
+    http::Options m_http_options;
     const cache::WheelStore& m_store;
     fetch::FetchOptions m_options;
     std::mutex m_mutex;
     std::condition_variable m_wake;
     std::vector<fetch::WheelRequest> m_queue;
     std::set<std::string> m_seen;
-    bool m_finishing = false;
-    Summary m_summary;
+    std::set<std::string> m_in_flight;
+    std::size_t m_running = 0;  // batches being downloaded
+    bool m_stopping = false;
+    Results m_results;
+    std::vector<std::thread> m_batches;
     std::thread m_worker;
 };
 

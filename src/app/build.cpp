@@ -307,17 +307,17 @@ auto store_local_wheel(const fs::path& path, const LockedPackage& p, const cache
     return fetch::FetchedWheel{p.filename, stored->sha256, stored->size, stored->path, false, false, !p.sha256.empty()};
 }
 
-// Step 2: every wheel into the content-addressed store (parallel downloads, hashes and RECORD checked).
+// Step 2: every wheel into the content-addressed store (parallel downloads, hashes and RECORD checked). Wheels
+// the ahead fetcher is still downloading are left to it while the others download here.
 auto fetch_all(const BuildOptions& options, Plan& plan, http::Engine& engine, const cache::WheelStore& store,
-               const AheadFetcher::Summary& ahead, BuildResult& result) -> Expected<std::vector<fetch::FetchedWheel>> {
+               AheadFetcher* ahead, BuildResult& result) -> Expected<std::vector<fetch::FetchedWheel>> {
+    const std::set<std::string> in_flight = ahead != nullptr ? ahead->stop() : std::set<std::string>{};
     std::vector<std::optional<fetch::FetchedWheel>> fetched(plan.packages.size());
     std::vector<fetch::WheelRequest> requests;
     std::vector<std::size_t> remote;
+    std::vector<std::pair<std::size_t, fetch::WheelRequest>> deferred;  // in flight ahead
     for (std::size_t i = 0; i < plan.packages.size(); ++i) {
         const auto& p = plan.packages[i];
-        if (auto failed = ahead.verification_failures.find(p.filename); failed != ahead.verification_failures.end()) {
-            return unexpected(failed->second);
-        }
         if (auto path = local_path(plan.fetch_urls[i])) {
             auto wheel = store_local_wheel(*path, p, store);
             if (!wheel) return unexpected(std::move(wheel).error());
@@ -335,30 +335,74 @@ auto fetch_all(const BuildOptions& options, Plan& plan, http::Engine& engine, co
             request.sha256.push_back(p.sha256);
         }
         request.size = p.size;
+        if (in_flight.count(request.url) != 0) {
+            deferred.emplace_back(i, std::move(request));
+            continue;
+        }
         requests.push_back(std::move(request));
         remote.push_back(i);
     }
-    if (!requests.empty()) {
-        fetch::FetchOptions fetch_options;
-        fetch_options.offline = options.offline;
-        fetch_options.require_hashes = plan.require_hashes;
-        auto report = fetch::fetch_wheels(requests, engine, store, fetch_options, options.reporter);
+    fetch::FetchOptions fetch_options;
+    fetch_options.offline = options.offline;
+    fetch_options.require_hashes = plan.require_hashes;
+    auto fetch_here = [&](std::vector<fetch::WheelRequest> batch,
+                          const std::vector<std::size_t>& where) -> Expected<void> {
+        if (batch.empty()) return {};
+        auto report = fetch::fetch_wheels(batch, engine, store, fetch_options, options.reporter);
         if (!report.ok()) return unexpected(report.failure(options.offline));
         result.downloaded += report.stats.downloaded;
         result.cached += report.stats.cached;
         result.downloaded_bytes += report.stats.downloaded_bytes;
-        for (std::size_t k = 0; k < remote.size(); ++k) {
-            auto& wheel = *report.results[k];
-            if (wheel.from_cache && ahead.downloaded.count(wheel.filename) != 0) {
-                // Downloaded during the resolution: a download of this run, not a cache hit.
-                --result.cached;
-                ++result.downloaded;
-                result.downloaded_bytes += wheel.size;
-                wheel.from_cache = false;
-            }
-            fetched[remote[k]] = std::move(wheel);
+        for (std::size_t k = 0; k < where.size(); ++k) fetched[where[k]] = std::move(*report.results[k]);
+        return {};
+    };
+    auto here = fetch_here(std::move(requests), remote);
+    const auto tried_ahead = ahead != nullptr ? ahead->wait() : AheadFetcher::Results{};
+    if (!here) return unexpected(std::move(here).error());
+
+    // What the ahead fetcher did for the plan's wheels: a wheel it downloaded counts as a download of this run
+    // (the fetch above saw a cache hit); bytes that failed a check are reported, not hidden by a second download.
+    std::vector<fetch::WheelRequest> again;
+    std::vector<std::size_t> again_where;
+    std::set<std::string> used;
+    for (std::size_t i = 0; i < plan.packages.size(); ++i) {
+        auto it = tried_ahead.find(plan.fetch_urls[i]);
+        if (it == tried_ahead.end()) continue;
+        used.insert(it->first);
+        if (!it->second) {
+            if (it->second.error().code == ErrorCode::verification) return unexpected(it->second.error());
+            continue;
+        }
+        if (it->second->from_cache) continue;
+        ++result.fetched_ahead;
+        if (fetched[i] && fetched[i]->from_cache) {
+            --result.cached;
+            ++result.downloaded;
+            result.downloaded_bytes += fetched[i]->size;
+            fetched[i]->from_cache = false;
         }
     }
+    for (auto& [i, request] : deferred) {
+        auto it = tried_ahead.find(request.url);
+        if (it != tried_ahead.end() && it->second) {
+            fetched[i] = *it->second;
+            if (it->second->from_cache) {
+                ++result.cached;
+            } else {
+                ++result.downloaded;
+                result.downloaded_bytes += it->second->size;
+            }
+            continue;
+        }
+        again.push_back(std::move(request));  // failed or cancelled ahead: this engine retries it
+        again_where.push_back(i);
+    }
+    if (auto retried = fetch_here(std::move(again), again_where); !retried)
+        return unexpected(std::move(retried).error());
+    for (const auto& [url, outcome] : tried_ahead) {
+        if (outcome && !outcome->from_cache && used.count(url) == 0) ++result.fetched_ahead_unused;
+    }
+
     std::vector<fetch::FetchedWheel> out;
     for (std::size_t i = 0; i < fetched.size(); ++i) {
         auto& p = plan.packages[i];
@@ -528,7 +572,7 @@ auto build(const BuildOptions& options) -> Expected<BuildResult> {
     // 1. What goes into the bundle: the lock's packages, or a resolution of the inputs for the target.
     auto phase = Clock::now();
     Expected<Plan> plan = Plan{};
-    AheadFetcher::Summary ahead;
+    std::unique_ptr<AheadFetcher> fetcher;
     if (options.locked) {
         plan = plan_from_lock(options, *options.locked);
         if (plan) {
@@ -549,20 +593,13 @@ auto build(const BuildOptions& options) -> Expected<BuildResult> {
         }
         // Wheels start downloading while the resolution goes on, on a second engine (not offline, and not in
         // hash-checking mode, where only the user's digests may decide what is fetched).
-        std::unique_ptr<AheadFetcher> fetcher;
         if (!options.offline && !inputs->require_hashes) {
             auto created =
                 AheadFetcher::create(make_http_options(options, inputs->trusted_hosts), *store, fetch::FetchOptions{});
             if (created) fetcher = std::move(*created);  // without it the fetch step does it all
         }
         plan = plan_from_resolution(options, *inputs, *engine, fetcher.get());
-        if (fetcher) {
-            if (!plan || interrupted(options)) {
-                fetcher->abort();
-            } else {
-                ahead = fetcher->finish();
-            }
-        }
+        if (fetcher && (!plan || interrupted(options))) fetcher->abort();
     }
     if (!plan) return unexpected(std::move(plan).error());
     result.warnings = plan->warnings;
@@ -573,7 +610,8 @@ auto build(const BuildOptions& options) -> Expected<BuildResult> {
 
     // 2. Fetch every wheel into the content-addressed cache (those fetched ahead are found there, checked).
     phase = Clock::now();
-    auto wheels = fetch_all(options, *plan, *engine, *store, ahead, result);
+    auto wheels = fetch_all(options, *plan, *engine, *store, fetcher.get(), result);
+    fetcher.reset();
     if (!wheels) return unexpected(std::move(wheels).error());
     result.timings.fetch = elapsed(phase);
 
@@ -664,8 +702,11 @@ auto build_report_json(const BuildResult& result) -> nlohmann::json {
                       result.source_date_epoch ? nlohmann::json(*result.source_date_epoch) : nlohmann::json(nullptr)}};
     doc["requirements_sha256"] = util::sha256_hex(result.requirements);
     doc["constraints_sha256"] = util::sha256_hex(result.constraints);
-    doc["fetch"] = {
-        {"downloaded", result.downloaded}, {"cached", result.cached}, {"downloaded_bytes", result.downloaded_bytes}};
+    doc["fetch"] = {{"downloaded", result.downloaded},
+                    {"cached", result.cached},
+                    {"downloaded_bytes", result.downloaded_bytes},
+                    {"during_resolution", result.fetched_ahead},
+                    {"during_resolution_unused", result.fetched_ahead_unused}};
     doc["timings_ms"] = {{"resolve", result.timings.resolve.count()},
                          {"fetch", result.timings.fetch.count()},
                          {"bundle", result.timings.bundle.count()},

@@ -122,6 +122,13 @@ def install_offline(target, dist, tmp):
     python = PYTHONS[target]
     report = json.loads((dist / "build-report.json").read_text())
     bundled = {normalize(p["name"]): p["version"] for p in report["packages"]}
+    # Every wheel counted once, whether it came while the resolution ran, after it, or from the cache; the
+    # guesses fetched ahead and not used are counted apart and are not in the bundle.
+    fetch = report.get("fetch", {})
+    check(fetch.get("downloaded", -1) + fetch.get("cached", -1) == len(report["packages"]) and
+          0 <= fetch.get("during_resolution", -1) <= fetch.get("downloaded", -1) and
+          fetch.get("during_resolution_unused", -1) >= 0,
+          f"{target}: fetch counts do not add up: {fetch} for {len(report['packages'])} packages")
     with PluginsFolder(tmp / target) as plugins:
         with zipfile.ZipFile(dist / "plugins.zip") as zf:
             zf.extractall(plugins.path)

@@ -101,10 +101,11 @@ def main():
         threading.Thread(target=server.serve_forever, daemon=True).start()
         upstream = server.server_address[1]
         proxy_port = free_port()
-        # Wheels at 64 KB/s: every wheel download takes a while; pages and metadata pass at full speed.
+        # Wheels at 1 KB/s: each (1-3 KB) download takes seconds, whether it starts during the resolution or after
+        # it; pages and metadata pass at full speed.
         proxy = subprocess.Popen([sys.executable, ROOT / "tests/support/fault_proxy.py", "--listen",
                                   f"127.0.0.1:{proxy_port}", "--upstream", f"127.0.0.1:{upstream}",
-                                  "--fault", "drip=65536,suffix=.whl"],
+                                  "--fault", "drip=1024,suffix=.whl"],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             wait_port(proxy_port)
