@@ -85,6 +85,10 @@ auto lock(const LockOptions& options) -> Expected<LockResult> {
     http_options.max_concurrency = std::max<std::size_t>(1, options.jobs);
     http_options.max_per_host = http_options.max_concurrency;
     http_options.ca_bundle = options.cert;
+    if (options.timeout) {
+        http_options.connect_timeout = *options.timeout;
+        http_options.low_speed_time = *options.timeout;
+    }
     // Trusted hosts may come from files too: read the inputs with the flags' list, then rebuild the engine.
     http_options.trusted_hosts = options.inputs.flags.trusted_hosts;
     auto engine = http::Engine::create(http_options);

@@ -716,6 +716,10 @@ auto mirror(const MirrorOptions& options, const S3Connection* connection) -> Exp
     http_options.max_per_host = http_options.max_concurrency;
     http_options.ca_bundle = options.cert;
     http_options.trusted_hosts = trusted_hosts;
+    if (options.timeout) {
+        http_options.connect_timeout = *options.timeout;
+        http_options.low_speed_time = *options.timeout;
+    }
     auto engine = http::Engine::create(http_options);
     if (!engine) return unexpected(std::move(engine).error());
     auto fetched = fetch_all(options, *packages, sources, *engine, *store, result);

@@ -53,9 +53,7 @@ public:
     std::string m_max_size;
     TargetFlags m_target;
     SourceOptions m_sources;
-    bool m_no_cache = false;
     bool m_offline = false;
-    unsigned m_timeout = 0;
 
     auto run(const Terminal& terminal) -> int override {
         if (m_requirements.empty() && m_locked.empty()) {
@@ -72,7 +70,7 @@ public:
         options.offline = m_offline;
         options.wheel_dir = m_wheel_dir;
         options.plugins_path = m_plugins_path;
-        if (m_timeout > 0) options.timeout = std::chrono::seconds(m_timeout);
+        options.timeout = m_sources.stall_timeout();
         if (!m_locked.empty()) options.locked = std::filesystem::path(m_locked);
         if (!m_plugins_dir.empty()) options.plugins_dir = std::filesystem::path(m_plugins_dir);
         if (!m_sources.cert.empty()) options.cert = std::filesystem::path(m_sources.cert);
@@ -81,7 +79,7 @@ public:
             if (!size) return report_error(terminal, size.error());
             options.max_size = *size;
         }
-        if (!m_no_cache) options.cache_dir = cache::default_cache_dir();
+        options.cache_dir = m_sources.cache_root();
         auto& inputs = options.inputs;
         inputs.requirement_files = m_requirements;
         inputs.constraint_files = m_constraints;
@@ -154,11 +152,6 @@ auto add_build_command(CLI::App& parent) -> std::pair<CLI::App*, std::unique_ptr
     c.m_target.add_to(*sub);
     c.m_sources.add_to(*sub);
     sub->add_flag("--offline", c.m_offline, "Take wheels from the cache only (no downloads)");
-    sub->add_option("--timeout", c.m_timeout,
-                    "Seconds without a connection or without progress before a transfer is retried (default: 10 to "
-                    "connect, 30 idle)")
-        ->check(CLI::Range(1, 3600));
-    sub->add_flag("--no-cache", c.m_no_cache, "Use a private temporary cache instead of the shared one");
     sub->footer(
         "Writes DIR/plugins.zip (reproducible: SOURCE_DATE_EPOCH sets its timestamps), DIR/requirements.txt,\n"
         "DIR/constraints.txt and DIR/build-report.json, all at once or not at all.\n"

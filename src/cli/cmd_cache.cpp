@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
+#include "reference.hpp"
 #include "wheelhouse/bundle/plugins.hpp"
 #include "wheelhouse/cache/http_cache.hpp"
 #include "wheelhouse/cache/wheel_store.hpp"
@@ -52,9 +53,10 @@ public:
     CLI::App* m_clean = nullptr;
     CLI::App* m_prune = nullptr;
     unsigned m_days = 30;
+    std::string m_cache_dir;
 
     auto run(const Terminal& terminal) -> int override {
-        auto root = cache::default_cache_dir();
+        const fs::path root = m_cache_dir.empty() ? cache::default_cache_dir() : fs::path(m_cache_dir);
         auto store = cache::WheelStore::open(root);
         if (!store) return report_error(terminal, store.error());
         if (m_clean->parsed() || m_prune->parsed()) {
@@ -120,8 +122,10 @@ auto add_cache_command(CLI::App& parent) -> std::pair<CLI::App*, std::unique_ptr
         sub->add_subcommand("clean", "Remove every cached wheel, partial download, index page and metadata file");
     command->m_prune = sub->add_subcommand("prune", "Remove wheels not used for a while");
     command->m_prune->add_option("--older-than", command->m_days, "Days without use (default 30)");
+    sub->add_option("--cache-dir", command->m_cache_dir, "Cache folder (default: see below)")->type_name(dir_type);
     sub->footer(
-        "Cache folder: $WHEELHOUSE_CACHE_DIR, else $XDG_CACHE_HOME/wheelhouse, else ~/.cache/wheelhouse.\n"
+        "Cache folder: --cache-dir, else $WHEELHOUSE_CACHE_DIR, else $XDG_CACHE_HOME/wheelhouse, else\n"
+        "~/.cache/wheelhouse.\n"
         "Examples:\n"
         "  wheelhouse cache info --json\n"
         "  wheelhouse cache prune --older-than 7\n"

@@ -25,7 +25,6 @@ public:
     std::string m_pinned;
     TargetFlags m_target;
     SourceOptions m_sources;
-    bool m_no_cache = false;
 
     auto run(const Terminal& terminal) -> int override {
         auto target = m_target.resolve();
@@ -43,7 +42,8 @@ public:
             if (!preset) return report_error(terminal, preset.error());
             inputs.preset = *preset;
         }
-        if (!m_no_cache) inputs.cache_dir = cache::default_cache_dir();
+        inputs.cache_dir = m_sources.cache_root();
+        options.timeout = m_sources.stall_timeout();
 
         std::optional<ProgressLine> progress;
         if (isatty(STDERR_FILENO) != 0 && !terminal.options().quiet && !terminal.json()) {
@@ -100,7 +100,6 @@ auto add_lock_command(CLI::App& parent) -> std::pair<CLI::App*, std::unique_ptr<
         ->type_name(file_type);
     c.m_target.add_to(*sub);
     c.m_sources.add_to(*sub);
-    sub->add_flag("--no-cache", c.m_no_cache, "Do not read or write the page cache");
     sub->footer(
         "Examples:\n"
         "  wheelhouse lock -r requirements.txt --target mwaa-2.10.3 --pinned requirements.lock.txt\n"

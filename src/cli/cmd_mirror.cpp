@@ -23,7 +23,6 @@ public:
     std::string m_dest;
     bool m_prune = false;
     SourceOptions m_sources;
-    bool m_no_cache = false;
     bool m_offline = false;
     std::string m_profile;
     std::string m_region;
@@ -56,7 +55,8 @@ public:
         options.kms_key_id = m_kms_key_id;
         options.no_encryption = m_no_encryption;
         if (!m_sources.cert.empty()) options.cert = std::filesystem::path(m_sources.cert);
-        if (!m_no_cache) options.cache_dir = cache::default_cache_dir();
+        options.cache_dir = m_sources.cache_root();
+        options.timeout = m_sources.stall_timeout();
         auto& inputs = options.inputs;
         inputs.requirement_files = m_requirements;
         inputs.constraint_files = m_constraints;
@@ -125,7 +125,6 @@ auto add_mirror_command(CLI::App& parent) -> std::pair<CLI::App*, std::unique_pt
     sub->add_flag("--prune", c.m_prune, "List only this run's files, and remove what no page lists any more");
     c.m_sources.add_to(*sub);
     sub->add_flag("--offline", c.m_offline, "Take wheels from the cache only (no downloads)");
-    sub->add_flag("--no-cache", c.m_no_cache, "Use a private temporary cache instead of the shared one");
     auto* aws = sub->add_option_group("S3 destination", "For --dest s3://..., as the AWS CLI spells it");
     aws->add_option("--profile", c.m_profile, "AWS profile (default: AWS_PROFILE, else default)");
     aws->add_option("--region", c.m_region, "AWS region (default: AWS_REGION, the profile, us-east-1)");

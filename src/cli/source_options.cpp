@@ -1,5 +1,7 @@
 #include "source_options.hpp"
 
+#include "wheelhouse/cache/http_cache.hpp"
+
 #include <cstdio>
 
 #include "reference.hpp"
@@ -28,6 +30,16 @@ void SourceOptions::add_to(CLI::App& command) {
     index->add_flag("--require-hashes", require_hashes,
                     "Every wheel must match a --hash of its requirement line (on as soon as one line has --hash)");
     command.add_option("-j,--jobs", jobs, "Parallel transfers (default 16)")->check(CLI::Range(1, 256));
+    command
+        .add_option("--timeout", timeout,
+                    "Seconds without a connection or without progress before a transfer is retried (default: 10 to "
+                    "connect, 30 idle)")
+        ->check(CLI::Range(1, 3600));
+    command
+        .add_option("--cache-dir", cache_dir, "Cache folder (default: $WHEELHOUSE_CACHE_DIR, else ~/.cache/wheelhouse)")
+        ->type_name(dir_type);
+    command.add_flag("--no-cache,--no-cache-dir", no_cache,
+                     "Use no shared cache (a private temporary one where wheels must be stored)");
     auto* airflow = command
                         .add_option("--airflow-constraints", airflow_file,
                                     "Airflow constraints file to use instead of downloading the target's")
@@ -35,6 +47,17 @@ void SourceOptions::add_to(CLI::App& command) {
     auto* no_airflow_flag =
         command.add_flag("--no-airflow-constraints", no_airflow, "Do not apply Airflow's constraints");
     airflow->excludes(no_airflow_flag);
+}
+
+auto SourceOptions::cache_root() const -> std::optional<std::filesystem::path> {
+    if (no_cache) return std::nullopt;
+    if (!cache_dir.empty()) return std::filesystem::path(cache_dir);
+    return cache::default_cache_dir();
+}
+
+auto SourceOptions::stall_timeout() const -> std::optional<std::chrono::seconds> {
+    if (timeout == 0) return std::nullopt;
+    return std::chrono::seconds(timeout);
 }
 
 auto SourceOptions::index_flags() const -> app::IndexFlags {

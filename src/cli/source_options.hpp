@@ -1,7 +1,10 @@
 // The options lock, build and mirror share: package indexes as pip spells them, parallelism, Airflow constraints.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
+#include <filesystem>
+#include <optional>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -19,6 +22,9 @@ struct SourceOptions {
     std::string airflow_file;
     bool no_airflow = false;
     bool require_hashes = false;
+    unsigned timeout = 0;   // --timeout seconds; 0: the engine's defaults
+    std::string cache_dir;  // --cache-dir
+    bool no_cache = false;  // --no-cache / --no-cache-dir
 
     // Adds the "Package index" group, -j/--jobs and the Airflow constraints flags to `command`.
     void add_to(CLI::App& command);
@@ -26,6 +32,10 @@ struct SourceOptions {
     [[nodiscard]] auto index_flags() const -> app::IndexFlags;
     // Sets the index flags and the Airflow constraints choice of `inputs`.
     void apply_to(app::InputOptions& inputs) const;
+    // The shared cache folder: --cache-dir, else $WHEELHOUSE_CACHE_DIR, else the user's cache; none with --no-cache.
+    [[nodiscard]] auto cache_root() const -> std::optional<std::filesystem::path>;
+    // --timeout as the pipelines take it.
+    [[nodiscard]] auto stall_timeout() const -> std::optional<std::chrono::seconds>;
 };
 
 // A one-line counter of finished transfers on stderr, redrawn in place; create it only on a terminal.

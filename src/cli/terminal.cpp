@@ -19,8 +19,8 @@ auto fallback_hint(ErrorCode code) -> std::string_view {
         case ErrorCode::resolution:
             return "change the requirements or constraints shown, or check that the index has the versions they need";
         case ErrorCode::network:
-            return "check the URL, the network and the proxy settings (HTTPS_PROXY, NO_PROXY); --retries and --timeout "
-                   "set how long wheelhouse keeps trying";
+            return "check the URL, the network and the proxy settings (HTTPS_PROXY, NO_PROXY); --timeout sets how "
+                   "long a stalled transfer waits";
         case ErrorCode::verification:
             return "the bytes are not the ones expected: check the index or mirror that served them; "
                    "'wheelhouse cache clean' empties the local cache";

@@ -37,9 +37,10 @@ import time
 import zipfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "support"))
+from e2e_support import check, failures, tally  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
-failures = []
-checks = 0
 TARGET = "mwaa-2.10.3"
 FIXED_DATE = (2020, 1, 1, 0, 0, 0)
 
@@ -57,15 +58,6 @@ GENERIC_HINT_STARTS = (
 )
 CRASH_MARKERS = ("AddressSanitizer", "LeakSanitizer", "runtime error:", "terminate called", "Segmentation fault",
                  "Traceback", "Assertion", "core dumped")
-
-
-def check(condition, message):
-    global checks
-    checks += 1
-    if not condition:
-        failures.append(message)
-        print("FAIL:", message, flush=True)
-    return condition
 
 
 def clean_env(tmp):
@@ -582,7 +574,7 @@ def main():
         total = len(cases) + len(s3_answers)
         check(len(table) == total and total >= 45, f"{len(table)} of {total} cases ran (the corpus has 45 or more)")
 
-    print(f"\n{checks} checks over {len(table)} bad inputs, {len(failures)} failures")
+    print(f"\n{tally.count} checks over {len(table)} bad inputs, {len(failures)} failures")
     return 1 if failures else 0
 
 

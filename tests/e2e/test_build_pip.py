@@ -26,21 +26,15 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "support"))
+from e2e_support import check, failures  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
 MWAA_PLUGINS = Path("/usr/local/airflow/plugins")
 PYTHONS = {
     "mwaa-2.10.3": "/root/.pyenv/versions/3.11.7/bin/python3",
     "mwaa-2.11.0": "/root/.pyenv/versions/3.12.1/bin/python3",
 }
-
-failures = []
-
-
-def check(condition, message):
-    if not condition:
-        failures.append(message)
-        print("FAIL:", message, flush=True)
-    return condition
 
 
 def run(cmd, env=None, cwd=None):

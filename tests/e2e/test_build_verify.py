@@ -24,18 +24,10 @@ import time
 import zipfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "support"))
+from e2e_support import check, failures, tally  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
-failures = []
-checks = 0
-
-
-def check(condition, message):
-    global checks
-    checks += 1
-    if not condition:
-        failures.append(message)
-        print("FAIL:", message, flush=True)
-    return condition
 
 
 def run(cmd, env=None):
@@ -268,6 +260,15 @@ def main():
         r = run([wh, "cache", "info", "--json"], env=env)
         info = json.loads(r.stdout) if r.returncode == 0 else {}
         check(info.get("entries", 0) == len(report["packages"]), f"cache info: {r.stdout} {r.stderr}")
+        # --cache-dir (pip's spelling) names the folder on the command line, over WHEELHOUSE_CACHE_DIR.
+        flag_cache = tmp / "cache-flag"
+        r = build(tmp / "dist-flag", extra=("--cache-dir", flag_cache))
+        check(r.returncode == 0, f"build --cache-dir: {r.returncode} {r.stderr}")
+        r = run([wh, "cache", "info", "--cache-dir", flag_cache, "--json"], env=env)
+        flag_info = json.loads(r.stdout) if r.returncode == 0 else {}
+        check(flag_info.get("entries", 0) == len(report["packages"]) and
+              (tmp / "dist-flag" / "plugins.zip").read_bytes() == (dist / "plugins.zip").read_bytes(),
+              f"--cache-dir: {r.stdout} {r.stderr}")
         r = run([wh, "cache", "prune", "--older-than", "1"], env=env)
         check(r.returncode == 0 and "removed 0" in r.stdout, f"cache prune: {r.stdout} {r.stderr}")
         page = Path(env["WHEELHOUSE_CACHE_DIR"]) / "http-v1" / "ab" / "cdef.page"
@@ -282,7 +283,7 @@ def main():
               f"cache clean: {r.stdout} {r.stderr}")
         check(not page.exists(), "cache clean left the index pages")
 
-    print(f"{checks} checks, {len(failures)} failures")
+    print(f"{tally.count} checks, {len(failures)} failures")
     return 1 if failures else 0
 
 

@@ -20,6 +20,10 @@ import unittest
 
 import botocore.session
 from botocore.config import Config
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "support"))
+from e2e_support import free_port, wait_port  # noqa: E402
 
 ARGS = None
 SERVER = None
@@ -374,7 +378,8 @@ class Deploy(unittest.TestCase):
                                   "127.0.0.1:%d" % port, "--upstream", upstream, "--fault", "latency=700"],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            wait_port(port)
+            if not wait_port(port):
+                raise RuntimeError("fault proxy did not start")
             env = server_env(AWS_ENDPOINT_URL_S3="http://127.0.0.1:%d" % port)
             p = subprocess.Popen([ARGS.wheelhouse, "deploy", dist, "--bucket", bucket, "--force",
                                   *encryption_flags(), "--jobs", "1"], env=env, stdout=subprocess.PIPE,
@@ -442,25 +447,6 @@ class Deploy(unittest.TestCase):
             self.assertEqual(code, 5, out + err)
             head = s3().head_object(Bucket=bucket, Key="requirements.txt")
             self.assertEqual(head["VersionId"], doc["version_ids"]["requirements"])
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_port(port):
-    end = time.time() + 10
-    while time.time() < end:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("fault proxy did not start")
 
 
 def main():

@@ -25,35 +25,10 @@ import threading
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "support"))
+from e2e_support import check, failures, free_port, tally, wait_port  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
-failures = []
-checks = 0
-
-
-def check(condition, message):
-    global checks
-    checks += 1
-    if not condition:
-        failures.append(message)
-        print("FAIL:", message, flush=True)
-    return condition
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port, limit=10):
-    end = time.time() + limit
-    while time.time() < end:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on {port}")
 
 
 def snapshot(folder):
@@ -108,7 +83,8 @@ def main():
                                   "--fault", "drip=1024,suffix=.whl"],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            wait_port(proxy_port)
+            if not wait_port(proxy_port):
+                raise RuntimeError(f"the fault proxy did not listen on {proxy_port}")
 
             def build(out, cache, **kw):
                 cmd = [wh, "build", "-r", demo / "requirements.txt", "--target", "mwaa-2.10.3",
@@ -172,8 +148,8 @@ def main():
             proxy.wait(timeout=10)
             server.shutdown()
 
-    print(f"{checks} checks, {len(failures)} failed")
-    return 1 if failures or checks < 12 else 0
+    print(f"{tally.count} checks, {len(failures)} failed")
+    return 1 if failures or tally.count < 12 else 0
 
 
 if __name__ == "__main__":

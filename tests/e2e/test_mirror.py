@@ -32,19 +32,13 @@ import time
 import urllib.parse
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "support"))
+from e2e_support import check, failures  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON311 = "/root/.pyenv/versions/3.11.7/bin/python3"
 SET1 = "acme-airflow-providers-snowlake==5.8.0\n"
 SET2 = "acme-airflow-providers-snowlake==5.8.0\nacme-airflow-providers-http[async]>=4.9\nrequests-lite[socks]>=2.28\n"
-
-failures = []
-
-
-def check(condition, message):
-    if not condition:
-        failures.append(message)
-        print("FAIL:", message, flush=True)
-    return condition
 
 
 def run(cmd, env=None, cwd=None, timeout=600):

@@ -115,7 +115,8 @@ class BashCompletion(unittest.TestCase):
         self.assertEqual(self.complete("deploy", "--kms"), ["--kms-key-id"])
         self.assertIn("--older-than", self.complete("cache", "prune", "--"))
         self.assertEqual(sorted(self.complete("cache", "")), sorted(
-            ["info", "clean", "prune", "-h", "--help", "--json", "-q", "--quiet", "-v", "--verbose", "--no-color"]))
+            ["info", "clean", "prune", "-h", "--help", "--json", "-q", "--quiet", "-v", "--verbose", "--no-color",
+             "--cache-dir"]))
 
     def test_offers_every_long_option_that_help_lists(self):
         for command in COMMANDS:

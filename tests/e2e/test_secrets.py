@@ -38,6 +38,9 @@ import time
 import urllib.parse
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "support"))
+from e2e_support import free_port, wait_port  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
 TARGET = "mwaa-2.10.3"
 USER = "alice"
@@ -103,25 +106,6 @@ def outcome(code, out, err):
         message = lines[0] if lines else ""
     message = message.replace("error: ", "", 1)
     return message if len(message) <= 90 else message[:87] + "..."
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_port(port, seconds=10):
-    end = time.time() + seconds
-    while time.time() < end:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return True
-        except OSError:
-            time.sleep(0.05)
-    return False
 
 
 def sha(data):

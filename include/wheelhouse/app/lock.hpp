@@ -2,6 +2,7 @@
 // requirements file with hashes. Same inputs, same bytes.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -21,6 +22,8 @@ struct LockOptions {
     tags::Target target;
     std::optional<std::filesystem::path> cert;  // --cert (else SSL_CERT_FILE / REQUESTS_CA_BUNDLE / system)
     std::size_t jobs = 16;                      // transfers in flight
+    // --timeout: a connection not made, or a transfer with no progress, within this time is a stall (retried).
+    std::optional<std::chrono::seconds> timeout;
     http::Reporter* reporter = nullptr;
 };
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -37,6 +38,8 @@ struct MirrorOptions {
     std::optional<std::filesystem::path> cache_dir;  // nullopt: a private temporary cache
     bool offline = false;
     std::size_t jobs = 16;
+    // --timeout: a connection not made, or a transfer with no progress, within this time is a stall (retried).
+    std::optional<std::chrono::seconds> timeout;
     http::Reporter* reporter = nullptr;
     // S3 destinations: SSE-KMS with this key (empty: the bucket's default), or none with explicit consent.
     std::string kms_key_id;
