@@ -1,5 +1,6 @@
 #include "ahead_fetch.hpp"
 
+#include <algorithm>
 #include <utility>
 
 namespace wheelhouse::app {
@@ -11,6 +12,9 @@ auto AheadFetcher::create(http::Options http_options, const cache::WheelStore& s
     -> Expected<std::unique_ptr<AheadFetcher>> {
     std::unique_ptr<AheadFetcher> fetcher(new AheadFetcher(store, std::move(options)));
     http_options.cancel = &fetcher->m_abort;
+    // --jobs bounds the transfers of all batches together, as it bounds the fetch step's.
+    http_options.max_concurrency = std::max<std::size_t>(1, http_options.max_concurrency / max_batches);
+    http_options.max_per_host = std::min(http_options.max_per_host, http_options.max_concurrency);
     // Checked once here, so that a batch's engine cannot fail later for the options' sake.
     auto probe = http::Engine::create(http_options);
     if (!probe) return unexpected(std::move(probe).error());

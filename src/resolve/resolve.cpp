@@ -590,9 +590,8 @@ auto Resolver::refresh_open(State& state, int node) const -> void {
     }
 }
 
-// The nodes a top-level requirement reaches through current pins. A re-pinned node's old
-// requirements stay (they still constrain, as in pip), but what only they brought in is not
-// part of the result.
+// The nodes a top-level requirement reaches through current pins: what only an old pin's needs
+// brought in is not part of the result.
 auto Resolver::connected(const State& state) const -> std::set<int> {
     std::set<int> out;
     for (bool grew = true; grew;) {
@@ -702,7 +701,10 @@ auto Resolver::solve(State& state, int level) -> std::optional<Failure> {
         int parent_depth = next.depth.count(node) != 0 ? next.depth.at(node) : 1;
         std::vector<int> pushed;
         std::vector<std::pair<int, std::optional<int>>> old_depths;
+        std::vector<std::pair<int, std::vector<int>>> dropped;  // criteria before a re-opened pin's needs left
         auto undo = [&] {
+            // Restored first: the saved criteria end with the needs pushed below, which are popped next.
+            for (auto it = dropped.rbegin(); it != dropped.rend(); ++it) next.criteria[it->first] = it->second;
             for (auto it = pushed.rbegin(); it != pushed.rend(); ++it) {
                 auto& criterion = next.criteria[*it];
                 criterion.pop_back();
@@ -724,6 +726,7 @@ auto Resolver::solve(State& state, int level) -> std::optional<Failure> {
             }
             refresh_open(next, node);
             for (int n : pushed) refresh_open(next, n);
+            for (const auto& d : dropped) refresh_open(next, d.first);
         };
 
         std::vector<std::string> names;
@@ -739,6 +742,11 @@ auto Resolver::solve(State& state, int level) -> std::optional<Failure> {
 
         std::optional<std::vector<std::string>> reason;
         std::set<int> touched;
+        std::set<int> satisfied_before;  // pinned nodes the new needs name, whose pin held before them
+        for (int n : *deps) {
+            const int target = m_needs[static_cast<std::size_t>(n)].node;
+            if (target != node && pin_satisfies(next, target)) satisfied_before.insert(target);
+        }
         for (int n : *deps) {
             const Need& need = m_needs[static_cast<std::size_t>(n)];
             next.criteria[need.node].push_back(n);
@@ -769,6 +777,23 @@ auto Resolver::solve(State& state, int level) -> std::optional<Failure> {
                     break;
                 }
             }
+        }
+        // pip (resolvelib 1.0) then forgets every need made by a pin that the new needs exclude: that project is
+        // pinned again later, from what the others require (its old pin's needs no longer count). An emptied
+        // criterion stays, as resolvelib's does.
+        if (!reason) {
+            for (int target : satisfied_before) {
+                if (pin_satisfies(next, target)) continue;
+                for (auto& [other, other_needs] : next.criteria) {
+                    auto made_by_target = [&](int id) {
+                        return m_needs[static_cast<std::size_t>(id)].parent == target;
+                    };
+                    if (std::none_of(other_needs.begin(), other_needs.end(), made_by_target)) continue;
+                    dropped.emplace_back(other, other_needs);
+                    std::erase_if(other_needs, made_by_target);
+                }
+            }
+            for (const auto& d : dropped) refresh_open(next, d.first);
         }
         for (int target : touched) refresh_open(next, target);
         if (reason) {

@@ -544,5 +544,23 @@ TEST(Resolve, AirflowConstraintsResolveQuicklyAndEveryPinIsHonoured) {
     EXPECT_LT(elapsed, time_limit_seconds);
 }
 
+// Found by differential.resolve (seed 243209048, graph g20). a 3.0 (newest) needs c>0.9; c 3.0 needs a>=1.1,<3,
+// which excludes the pinned a 3.0. pip (resolvelib 1.0) keeps c 3.0 pinned, re-opens a, and forgets what the old
+// pin a 3.0 required (c>0.9): a is pinned again to 2.0, whose c<=1.1 then moves c to 0.9. Keeping a 3.0's needs
+// would give a 1.1 with c 3.0 instead (also valid, but not what pip installs).
+TEST(Resolve, AReopenedPinsOldRequirementsAreForgottenAsPipDoes) {
+    MemoryIndex index;
+    index.add("a", "3.0", {"c>0.9"});
+    index.add("a", "2.0", {"c<=1.1", "c"});
+    index.add("a", "1.1", {"c>=1.0"});
+    index.add("c", "3.0", {"a>=1.1,<3"});
+    index.add("c", "2.1", {});
+    index.add("c", "0.9", {"a!=1.5"});
+    auto result = resolve(request({"a"}), index);
+    ASSERT_TRUE(result) << result.error().message;
+    EXPECT_EQ(versions(*result), (std::map<std::string, std::string>{{"a", "2.0"}, {"c", "0.9"}}));
+}
+
 }  // namespace
 }  // namespace wheelhouse::resolve
+
