@@ -113,6 +113,7 @@ auto lock(const LockOptions& options) -> Expected<LockResult> {
 
     ClientProvider provider(*client, options.target, inputs->options.pre, options.reporter);
     provider.set_constraints(inputs->constraints);
+    if (inputs->require_hashes) provider.set_allowed_hashes(inputs->hashes);
     resolve::Request request;
     request.requirements = inputs->requirements;
     request.constraints = inputs->constraints;
@@ -151,6 +152,27 @@ auto lock(const LockOptions& options) -> Expected<LockResult> {
     for (std::size_t i = 0; i < with_credentials.size(); ++i) {
         result.packages[i].sha256 = with_credentials[i].sha256;
         result.packages[i].size = with_credentials[i].size;
+    }
+    // Hash-checking mode (pip's): only the user's digests count, for dependencies too; the lock records a file
+    // only if one of its requirement's --hash lines names it.
+    if (inputs->require_hashes) {
+        for (const auto& p : result.packages) {
+            auto it = inputs->hashes.find(p.name);
+            if (it == inputs->hashes.end()) {
+                return make_error(
+                    ErrorCode::verification,
+                    fmt::format("{} {}: hashes are required and no --hash line names it", p.name, p.version), {},
+                    "add a pinned line with its --hash digests (pip hash -a sha256 FILE)");
+            }
+            if (std::find(it->second.begin(), it->second.end(), util::to_lower(p.sha256)) == it->second.end()) {
+                return make_error(
+                    ErrorCode::verification,
+                    fmt::format("{}: sha256 {} is not one of the --hash digests for {}", p.filename, p.sha256, p.name),
+                    {},
+                    "the index serves another file than the one your --hash lines allow: check the "
+                    "digests, or the index");
+            }
+        }
     }
     std::sort(result.packages.begin(), result.packages.end(),
               [](const LockedPackage& a, const LockedPackage& b) { return a.name < b.name; });

@@ -135,6 +135,22 @@ def main():
             ok = check(not out.exists() or not any(out.iterdir()), f"hash-checking build with {label} wrote {out}") and ok
             if ok:
                 print(f"ok   hash-checking mode, {label}: exit {r.returncode}", flush=True)
+        # lock applies the same mode: only the user's digests count, dependencies included.
+        def lock_from(req, out):
+            return run([wh, "lock", "-r", req, "--target", target, "--airflow-constraints",
+                        demo / "airflow-constraints.txt", "--no-index", "-f", files, "-o", out], env=env)
+
+        r = lock_from(tmp / "hashed-ok.txt", tmp / "hashed.lock.json")
+        locked = json.loads((tmp / "hashed.lock.json").read_text()) if r.returncode == 0 else {}
+        check({p["name"]: p["sha256"] for p in locked.get("packages", [])} ==
+              {n: p["sha256"] for n, p in names.items()}, f"hash-checking lock: {r.returncode} {r.stderr}")
+        for label, req, words in (("a wrong digest", tmp / "hashed-wrong.txt", "--hash"),
+                                  ("a dependency without --hash", tmp / "hashed-missing.txt", dep)):
+            out = tmp / f"lock-{label.replace(' ', '-')}.json"
+            r = lock_from(req, out)
+            check(r.returncode == 4 and words in r.stderr and not out.exists(),
+                  f"hash-checking lock with {label}: expected exit 4 naming '{words}' and no lock file, got "
+                  f"{r.returncode} {r.stderr}")
         r = build(tmp / "dist-require-hashes", extra=["--require-hashes"])
         check(r.returncode == 1 and "pinned" in r.stderr,
               f"--require-hashes with unpinned requirements: {r.returncode} {r.stderr}")
