@@ -200,7 +200,9 @@ def divergent_atom(atom: tuple, env: dict[str, str], extras: list[str]) -> str |
             except InvalidSpecifier:
                 continue
             return "extra-as-version" if spec is not None else None
-        return None
+        # Otherwise 24.1 falls back to comparing the strings, which 26 does only for == and != (as for any
+        # non-version variable): `extra < "6.1.0"` (literal normalised to "6-1-0", not a version) is order-on-string.
+        return None if op in ("==", "!=") else "order-on-string"
     if key == "python_full_version" and env[key].endswith("+"):
         return "untagged-python"
     if key not in VERSION_VARS:
