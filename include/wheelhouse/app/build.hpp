@@ -67,8 +67,8 @@ struct BuildResult {
     std::uint64_t downloaded_bytes = 0;
     std::size_t fetched_ahead = 0;         // of `downloaded`: while the resolution was still running
     std::size_t fetched_ahead_unused = 0;  // guessed ahead, then not chosen (left in the cache)
-    std::string requirements;  // the text written to requirements.txt
-    std::string constraints;   // ... and constraints.txt
+    std::string requirements;              // the text written to requirements.txt
+    std::string constraints;               // ... and constraints.txt
     std::vector<std::string> warnings;
     std::vector<std::string> notes;
     BuildTimings timings;

@@ -563,4 +563,3 @@ TEST(Resolve, AReopenedPinsOldRequirementsAreForgottenAsPipDoes) {
 
 }  // namespace
 }  // namespace wheelhouse::resolve
-
