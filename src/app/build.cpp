@@ -135,7 +135,16 @@ auto sdist_error(const std::string& name, const std::string& version, const std:
         .error;
 }
 
-auto local_path(std::string_view url) -> std::optional<fs::path>;
+auto local_path(std::string_view url) -> std::optional<fs::path> {
+    if (!util::starts_with_icase(url, "file://")) return std::nullopt;
+    url.remove_prefix(7);
+    if (!url.empty() && url.front() != '/') {
+        auto slash = url.find('/');
+        if (slash == std::string_view::npos) return std::nullopt;
+        url.remove_prefix(slash);
+    }
+    return fs::path(index::percent_decode(url));
+}
 
 // Step 1a: resolve the inputs for the target through the package indexes (the lock command's pieces).
 auto plan_from_resolution(const BuildOptions& options, const Inputs& inputs, http::Engine& engine,
@@ -258,17 +267,6 @@ auto plan_from_lock(const BuildOptions& options, const fs::path& path) -> Expect
     if (!constraints) return unexpected(std::move(constraints).error());
     plan.constraints = std::move(*constraints);
     return plan;
-}
-
-auto local_path(std::string_view url) -> std::optional<fs::path> {
-    if (!util::starts_with_icase(url, "file://")) return std::nullopt;
-    url.remove_prefix(7);
-    if (!url.empty() && url.front() != '/') {
-        auto slash = url.find('/');
-        if (slash == std::string_view::npos) return std::nullopt;
-        url.remove_prefix(slash);
-    }
-    return fs::path(index::percent_decode(url));
 }
 
 auto hash_file(const fs::path& path) -> Expected<std::pair<std::string, std::uint64_t>> {
@@ -407,19 +405,8 @@ auto fetch_all(const BuildOptions& options, Plan& plan, http::Engine& engine, co
     for (std::size_t i = 0; i < fetched.size(); ++i) {
         auto& p = plan.packages[i];
         if (plan.require_hashes) {  // also covers wheels from --find-links folders, which have no index digest
-            auto it = plan.allowed_sha256.find(p.name);
-            if (it == plan.allowed_sha256.end() ||
-                std::find(it->second.begin(), it->second.end(), fetched[i]->sha256) == it->second.end()) {
-                return make_error(
-                    ErrorCode::verification,
-                    it == plan.allowed_sha256.end()
-                        ? fmt::format("{} {}: hashes are required and no --hash line names it", p.name, p.version)
-                        : fmt::format("{}: sha256 {} is not one of the --hash digests for {}", p.filename,
-                                      fetched[i]->sha256, p.name),
-                    {},
-                    "add --hash=sha256:<digest> for it (pip hash FILE), as pip's hash-checking "
-                    "mode needs for every package, dependencies included");
-            }
+            auto allowed = check_hash_allowed(plan.allowed_sha256, p.name, p.version, p.filename, fetched[i]->sha256);
+            if (!allowed) return unexpected(std::move(allowed).error());
         }
         // What the bundle holds is what was checked: record the real digest and size.
         p.sha256 = fetched[i]->sha256;

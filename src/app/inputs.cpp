@@ -486,4 +486,20 @@ auto read_inputs(const InputOptions& options, http::Engine& engine) -> Expected<
     return inputs;
 }
 
+auto check_hash_allowed(const std::map<std::string, std::vector<std::string>>& allowed, std::string_view project,
+                        std::string_view version, std::string_view filename, std::string_view sha256)
+    -> Expected<void> {
+    auto it = allowed.find(std::string(project));
+    const auto digest = util::to_lower(sha256);
+    if (it != allowed.end() && std::find(it->second.begin(), it->second.end(), digest) != it->second.end()) return {};
+    return make_error(
+        ErrorCode::verification,
+        it == allowed.end()
+            ? fmt::format("{} {}: hashes are required and no --hash line names it", project, version)
+            : fmt::format("{}: sha256 {} is not one of the --hash digests for {}", filename, digest, project),
+        {},
+        "add --hash=sha256:<digest> for it (pip hash FILE), as pip's hash-checking mode needs for every "
+        "package, dependencies included");
+}
+
 }  // namespace wheelhouse::app

@@ -157,21 +157,8 @@ auto lock(const LockOptions& options) -> Expected<LockResult> {
     // only if one of its requirement's --hash lines names it.
     if (inputs->require_hashes) {
         for (const auto& p : result.packages) {
-            auto it = inputs->hashes.find(p.name);
-            if (it == inputs->hashes.end()) {
-                return make_error(
-                    ErrorCode::verification,
-                    fmt::format("{} {}: hashes are required and no --hash line names it", p.name, p.version), {},
-                    "add a pinned line with its --hash digests (pip hash -a sha256 FILE)");
-            }
-            if (std::find(it->second.begin(), it->second.end(), util::to_lower(p.sha256)) == it->second.end()) {
-                return make_error(
-                    ErrorCode::verification,
-                    fmt::format("{}: sha256 {} is not one of the --hash digests for {}", p.filename, p.sha256, p.name),
-                    {},
-                    "the index serves another file than the one your --hash lines allow: check the "
-                    "digests, or the index");
-            }
+            auto allowed = check_hash_allowed(inputs->hashes, p.name, p.version, p.filename, p.sha256);
+            if (!allowed) return unexpected(std::move(allowed).error());
         }
     }
     std::sort(result.packages.begin(), result.packages.end(),

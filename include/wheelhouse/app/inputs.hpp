@@ -86,4 +86,9 @@ auto make_fetcher(http::Engine& engine) -> reqfile::Fetcher;
 // Reads everything. Errors: invalid_input with file:line for bad files, network for downloads.
 auto read_inputs(const InputOptions& options, http::Engine& engine) -> Expected<Inputs>;
 
+// Hash-checking mode's rule for one chosen file: its sha256 must be one of its project's --hash digests
+// (`allowed`, as Inputs::hashes). A verification error (exit 4) names the file otherwise.
+auto check_hash_allowed(const std::map<std::string, std::vector<std::string>>& allowed, std::string_view project,
+                        std::string_view version, std::string_view filename, std::string_view sha256) -> Expected<void>;
+
 }  // namespace wheelhouse::app
