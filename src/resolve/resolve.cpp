@@ -53,6 +53,7 @@ struct VersionInfo {
     // Filled lazily when the version is tried.
     bool deps_loaded = false;
     std::optional<std::string> unusable;  // why the metadata makes this version unusable
+    bool broken_metadata = false;         // ... because the metadata itself is broken (not a mismatch)
     std::vector<pep508::Requirement> requires_dist;
 };
 
@@ -406,11 +407,13 @@ auto Resolver::load_dependencies(int node_id, std::size_t version) -> const std:
                 return nullptr;
             }
             info.unusable = "has unreadable metadata: " + meta.error().message;
+            info.broken_metadata = true;
         } else {
             auto reqs = meta->requires_dist();
             auto python = meta->requires_python_specifier();
             if (!reqs) {
                 info.unusable = "has unusable metadata: " + reqs.error().message;
+                info.broken_metadata = true;
             } else if (python && !python->contains(m_python, true)) {
                 info.unusable = fmt::format("requires Python {}, but the target has Python {}", python->to_string(),
                                             m_python.to_string());
@@ -872,7 +875,7 @@ auto Resolver::failure_hint() const -> std::string {
         if (project.files.empty()) missing = true;
         if (!project.files.empty() && project.versions.empty()) no_file = true;
         for (const auto& v : project.versions) {
-            if (v.unusable && v.unusable->starts_with("has un")) broken_metadata = true;
+            if (v.broken_metadata) broken_metadata = true;
         }
     }
     if (broken_metadata) {
