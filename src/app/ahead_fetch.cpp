@@ -15,9 +15,10 @@ auto AheadFetcher::create(http::Options http_options, const cache::WheelStore& s
     // --jobs bounds the transfers of all batches together, as it bounds the fetch step's.
     http_options.max_concurrency = std::max<std::size_t>(1, http_options.max_concurrency / max_batches);
     http_options.max_per_host = std::min(http_options.max_per_host, http_options.max_concurrency);
-    // Checked once here, so that a batch's engine cannot fail later for the options' sake.
-    auto probe = http::Engine::create(http_options);
-    if (!probe) return unexpected(std::move(probe).error());
+    // Made here, so that bad options fail the build at once; the first batch uses it.
+    auto first = http::Engine::create(http_options);
+    if (!first) return unexpected(std::move(first).error());
+    fetcher->m_first_engine.emplace(std::move(*first));
     fetcher->m_http_options = std::move(http_options);
     fetcher->m_worker = std::thread([f = fetcher.get()] { f->run(); });
     return fetcher;
@@ -71,17 +72,23 @@ void AheadFetcher::run() {
             for (const auto& r : batch) m_in_flight.insert(r.url);
             ++m_running;
         }
-        m_batches.emplace_back([this, b = std::move(batch)]() mutable { run_batch(std::move(b)); });
+        std::optional<http::Engine> engine;
+        engine.swap(m_first_engine);  // only this thread touches it
+        m_batches.emplace_back(
+            [this, b = std::move(batch), e = std::move(engine)]() mutable { run_batch(std::move(b), std::move(e)); });
     }
 }
 
-void AheadFetcher::run_batch(std::vector<fetch::WheelRequest> batch) {
+void AheadFetcher::run_batch(std::vector<fetch::WheelRequest> batch, std::optional<http::Engine> engine) {
     std::vector<Expected<fetch::FetchedWheel>> results;
-    if (auto engine = http::Engine::create(m_http_options)) {
-        results = fetch::fetch_wheels(batch, *engine, m_store, m_options, nullptr).results;
-    } else {
-        results.assign(batch.size(), unexpected(engine.error()));
+    if (!engine) {
+        if (auto made = http::Engine::create(m_http_options)) {
+            engine.emplace(std::move(*made));
+        } else {
+            results.assign(batch.size(), unexpected(made.error()));
+        }
     }
+    if (engine) results = fetch::fetch_wheels(batch, *engine, m_store, m_options, nullptr).results;
     {
         std::lock_guard lock(m_mutex);
         for (std::size_t i = 0; i < results.size() && i < batch.size(); ++i) {

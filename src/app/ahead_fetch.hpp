@@ -54,12 +54,13 @@ public:
 private:
     AheadFetcher(const cache::WheelStore& store, fetch::FetchOptions options);
     void run();
-    void run_batch(std::vector<fetch::WheelRequest> batch);
+    void run_batch(std::vector<fetch::WheelRequest> batch, std::optional<http::Engine> engine);
 
     static constexpr std::size_t max_batches = 3;
 
     std::atomic<bool> m_abort{false};
     http::Options m_http_options;
+    std::optional<http::Engine> m_first_engine;  // made by create(), handed to the first batch
     const cache::WheelStore& m_store;
     fetch::FetchOptions m_options;
     std::mutex m_mutex;
