@@ -26,8 +26,6 @@ import io
 import json
 import os
 import re
-import shutil
-import socket
 import stat
 import subprocess
 import sys
@@ -301,7 +299,6 @@ def main():
     parser.add_argument("--fixtures", required=True)
     args = parser.parse_args()
     wh = Path(args.wheelhouse).resolve()
-    demo = Path(args.fixtures).resolve() / "demo"
 
     with tempfile.TemporaryDirectory(prefix="wheelhouse-e2e-bad-") as tmp_name:
         tmp = Path(tmp_name)
@@ -358,7 +355,6 @@ def main():
                                           b"Summary: \xff\xfe\n")
         # Wheels (metadata from the page is fine, the file is not).
         project("whl-not-zip", data=b"this is not a zip archive\n" * 100)
-        pkg = "whl_traversal"
         project("whl-traversal", data=wheel_bytes(wheel_members("whl-traversal", "1.0") +
                                                   [("../../evil.py", b"print('owned')\n")]))
         project("whl-absolute", data=wheel_bytes(wheel_members("whl-absolute", "1.0") +
@@ -459,7 +455,6 @@ def main():
                                text=True, timeout=120)
             check(r.returncode == 0, f"lock of the good project failed: {r.stderr}")
             lock_text = lock_path.read_text() if lock_path.exists() else "{}"
-            lock = json.loads(lock_text)
 
             def lock_case(name, content, where=None):
                 path = inp / (re.sub(r"\W+", "-", name).strip("-") + ".json")

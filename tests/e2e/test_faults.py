@@ -28,7 +28,6 @@ import argparse
 import asyncio
 import concurrent.futures
 import hashlib
-import html
 import http.server
 import json
 import os

@@ -17,7 +17,6 @@ import hashlib
 import http.server
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
