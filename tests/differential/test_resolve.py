@@ -17,6 +17,12 @@ follows (see tests/unit/resolve/packse_test.cpp). pip evaluates dependency marke
 on, not --python-version, so the generated markers only use variables whose value is the same for the target
 and the reference interpreter (sys_platform, platform_machine, os_name, and python_version comparisons that
 3.11 and 3.13 answer alike).
+
+One pip crash is worked around, not excused: resolvelib 1.0.1's _build_result walks the parents of every
+criterion recursively without remembering what it has visited, so when backtracking leaves pins behind that
+require each other in a cycle no longer reachable from the roots, pip dies with RecursionError after the
+resolution itself has finished. Such a graph is run through pip again with that one walk replaced by a
+cycle-safe one (the same reachability answer wherever the original terminates), and that result is compared.
 Seed and count: --seed/--count, or WHEELHOUSE_DIFF_SEED / WHEELHOUSE_DIFF_COUNT.
 """
 import argparse
@@ -175,8 +181,31 @@ PIP_WORKER = r"""
 import io, json, sys
 from pip._internal.cli.main import main
 out = sys.stdout
+from pip._vendor.resolvelib import resolvers
+original_route = resolvers._has_route_to_root
+
+
+def cycle_safe_route(criteria, key, all_keys, connected):
+    # Reachability of the roots (None) over pinned parents, as the original answers it, but with a visited set.
+    stack, seen = [key], {key}
+    while stack:
+        k = stack.pop()
+        if k in connected:
+            connected.add(key)
+            return True
+        if k not in criteria:
+            continue
+        for p in criteria[k].iter_parent():
+            pkey = all_keys.get(id(p), k)
+            if pkey not in seen:
+                seen.add(pkey)
+                stack.append(pkey)
+    return False
+
+
 for line in sys.stdin:
     job = json.loads(line)
+    resolvers._has_route_to_root = cycle_safe_route if job.get("cycle_safe") else original_route
     err = io.StringIO()
     sys.stdout, sys.stderr = io.StringIO(), err
     try:
@@ -197,8 +226,8 @@ class PipWorker:
         self.proc = subprocess.Popen([python, "-c", PIP_WORKER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      text=True, env=clean_env())
 
-    def run(self, args):
-        self.proc.stdin.write(json.dumps({"args": args}) + "\n")
+    def run(self, args, cycle_safe=False):
+        self.proc.stdin.write(json.dumps({"args": args, "cycle_safe": cycle_safe}) + "\n")
         self.proc.stdin.flush()
         return json.loads(self.proc.stdout.readline())
 
@@ -219,10 +248,14 @@ def run_pip(worker, index_url, roots, pre, work):
     if pre:
         cmd.append("--pre")
     r = worker.run(cmd + roots)
+    crashed = "RecursionError" in r["stderr"] and "_has_route_to_root" in r["stderr"]
+    if crashed:  # see the module's docstring
+        report.unlink(missing_ok=True)
+        r = worker.run(cmd + roots, cycle_safe=True)
     if r["code"] != 0:
         return None, r["stderr"].strip().splitlines()[-1:] if r["stderr"].strip() else ["exit %d" % r["code"]]
     return {normalize(i["metadata"]["name"]): i["metadata"]["version"]
-            for i in json.loads(report.read_text())["install"]}, ""
+            for i in json.loads(report.read_text())["install"]}, "cycle-safe rerun" if crashed else ""
 
 
 def run_wheelhouse(binary, index_url, roots, pre, work):
@@ -320,6 +353,10 @@ def main():
                 disagreements.append(f"g{g} {roots} pre={pre} ({state}/graphs/g{g}.json):\n"
                                      f"    wheelhouse: {mine if mine is not None else 'no solution: ' + why.splitlines()[0]}\n"
                                      f"    pip:        {ref if ref is not None else 'no solution: ' + ' '.join(ref_why)}")
+        reruns = [f"g{g}" for g, *_ in graphs if theirs[g][1] == "cycle-safe rerun"]
+        if reruns:
+            print(f"pip crashed in resolvelib's _has_route_to_root on {', '.join(reruns)}: compared with its "
+                  "cycle-safe rerun")
         print(f"{len(graphs)} compared ({solved} solved by both, {len(graphs) - solved} failing or disagreeing), "
               f"{len(disagreements)} disagreements; wheelhouse {ours_time:.1f}s in total, pip "
               f"{time.time() - started - ours_time:.1f}s with {args.jobs} in parallel")
