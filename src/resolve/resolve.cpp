@@ -55,6 +55,7 @@ struct VersionInfo {
     std::optional<std::string> unusable;  // why the metadata makes this version unusable
     bool broken_metadata = false;         // ... because the metadata itself is broken (not a mismatch)
     std::vector<pep508::Requirement> requires_dist;
+    std::set<std::string> provides_extra;  // canonical names
 };
 
 struct Project {
@@ -81,8 +82,9 @@ struct Need {
     std::string text;              // as shown to users, e.g. "a[x]>=1.0"
     int parent = -1;               // parent node, -1 for a top-level requirement
     std::size_t parent_version = 0;
-    std::string origin;  // top-level requirements only
-    bool pinned_op = false;
+    std::string origin;      // top-level requirements only
+    bool pinned_op = false;  // ==V or ===V: what pip's PEP 592 rule calls pinned
+    bool eq_op = false;      // any == or === clause (wildcards too): what pip's preference calls pinned
     bool unfree = false;
     bool mentions_pre = false;
 };
@@ -152,8 +154,15 @@ private:
     auto load_project(std::size_t index) -> bool;
     auto node_for(const std::string& name, std::vector<std::string> extras) -> int;
     auto load_dependencies(int node, std::size_t version) -> const std::vector<int>*;
+    // pip_split: pip's split of `a[x]>=1` into `a>=1` and `a[x]>=1` (none for `a[x]` without a specifier);
+    // otherwise the base always gets a need.
     auto add_needs_for(const pep508::Requirement& req, int parent, std::size_t parent_version,
-                       const std::string& origin, std::vector<int>& out) -> void;
+                       const std::string& origin, std::vector<int>& out, bool pip_split = false) -> void;
+    // Reads a version's metadata once; false when it cannot be used (the reason is in the VersionInfo).
+    auto ensure_metadata(std::size_t project, std::size_t version) -> bool;
+    // A candidate's requirements as pip lists them (ExtrasCandidate: the exact base, then every requirement
+    // of the base with the extras applied); nullptr when the version cannot be used.
+    auto pip_dependencies(int node, std::size_t version) -> const std::vector<int>*;
 
     // ---- search ------------------------------------------------------------------------------
     auto matches(int node, const std::vector<int>& needs) -> std::vector<std::size_t>;
@@ -164,6 +173,9 @@ private:
     auto levels_with_base(const State& state, int node) -> std::set<int>;
     auto pick(const State& state) -> int;
     auto solve(State& state, int level) -> std::optional<Failure>;
+    // pip's own search (resolvelib 1.0.1 with pip 24.2's provider), step for step: the set pip would
+    // install, or nothing when pip would report ResolutionImpossible (or it took too many rounds).
+    auto pip_resolve(const std::vector<int>& root_needs) -> std::optional<State>;
     auto parent_levels(const State& state, int node) const -> std::set<int>;
     auto pin_satisfies(const State& state, int node) const -> bool;
     auto refresh_open(State& state, int node) const -> void;
@@ -192,6 +204,8 @@ private:
     std::map<std::string, int, std::less<>> m_node_by_key;
     std::deque<Need> m_needs;
     std::map<std::pair<int, std::size_t>, std::vector<int>> m_dependencies;
+    std::map<std::pair<int, std::size_t>, std::vector<int>> m_pip_dependencies;
+    std::map<int, std::size_t> m_pip_requested;  // pip's user_requested: node -> position in the request
     std::map<std::pair<int, std::size_t>, std::string> m_unusable;
     std::map<std::string, std::vector<std::size_t>, std::less<>> m_constraints;  // project -> constraint indices
     std::map<int, std::size_t> m_requested_order;
@@ -358,14 +372,16 @@ auto Resolver::load_project(std::size_t index) -> bool {
 }
 
 auto Resolver::add_needs_for(const pep508::Requirement& req, int parent, std::size_t parent_version,
-                             const std::string& origin, std::vector<int>& out) -> void {
+                             const std::string& origin, std::vector<int>& out, bool pip_split) -> void {
     std::string name = pep508::canonicalize_name(req.name);
     std::vector<std::string> extras;
     for (const auto& e : req.extras) extras.push_back(pep508::canonicalize_name(e));
     bool pinned = false;
+    bool eq = false;
     bool pre = false;
     for (const auto& spec : req.specifier.specifiers()) {
         pinned = pinned || is_pinning(spec);
+        eq = eq || spec.op() == Operator::equal || spec.op() == Operator::arbitrary;
         pre = pre || opts_into_prereleases(spec);
     }
     auto make = [&](int node, std::string text) {
@@ -377,12 +393,18 @@ auto Resolver::add_needs_for(const pep508::Requirement& req, int parent, std::si
         need.parent_version = parent_version;
         need.origin = origin;
         need.pinned_op = pinned;
+        need.eq_op = eq;
         need.unfree = !req.specifier.empty();
         need.mentions_pre = pre;
         m_needs.push_back(std::move(need));
         out.push_back(static_cast<int>(m_needs.size() - 1));
     };
     std::string text = describe_spec_text(req);
+    if (pip_split) {
+        if (extras.empty() || !req.specifier.empty()) make(node_for(name, {}), text);
+        if (!extras.empty()) make(node_for(name, extras), text);
+        return;
+    }
     if (!extras.empty()) make(node_for(name, extras), text);
     // The base project gets the same specifier, so that it is constrained before the extras node is.
     make(node_for(name, {}), text);
@@ -398,32 +420,8 @@ auto Resolver::load_dependencies(int node_id, std::size_t version) -> const std:
     const Node node = m_nodes[static_cast<std::size_t>(node_id)];
     Project& project = m_projects[node.project];
     VersionInfo& info = project.versions[version];
-    if (!info.deps_loaded) {
-        info.deps_loaded = true;
-        auto meta = m_provider.metadata(project.name, project.files[info.file]);
-        if (!meta) {
-            if (meta.error().code != ErrorCode::invalid_input) {
-                m_abort = meta.error();
-                return nullptr;
-            }
-            info.unusable = "has unreadable metadata: " + meta.error().message;
-            info.broken_metadata = true;
-        } else {
-            auto reqs = meta->requires_dist();
-            auto python = meta->requires_python_specifier();
-            if (!reqs) {
-                info.unusable = "has unusable metadata: " + reqs.error().message;
-                info.broken_metadata = true;
-            } else if (python && !python->contains(m_python, true)) {
-                info.unusable = fmt::format("requires Python {}, but the target has Python {}", python->to_string(),
-                                            m_python.to_string());
-            } else {
-                info.requires_dist = std::move(*reqs);
-            }
-        }
-    }
-    if (info.unusable) {
-        m_unusable[key] = *info.unusable;
+    if (!ensure_metadata(node.project, version)) {
+        if (info.unusable) m_unusable[key] = *info.unusable;
         return nullptr;
     }
 
@@ -460,6 +458,81 @@ auto Resolver::load_dependencies(int node_id, std::size_t version) -> const std:
         add_needs_for(req, node_id, version, {}, needs);
     }
     return &(m_dependencies[key] = std::move(needs));
+}
+
+auto Resolver::ensure_metadata(std::size_t project_index, std::size_t version) -> bool {
+    Project& project = m_projects[project_index];
+    VersionInfo& info = project.versions[version];
+    if (!info.deps_loaded) {
+        info.deps_loaded = true;
+        auto meta = m_provider.metadata(project.name, project.files[info.file]);
+        if (!meta) {
+            if (meta.error().code != ErrorCode::invalid_input) {
+                info.deps_loaded = false;
+                m_abort = meta.error();
+                return false;
+            }
+            info.unusable = "has unreadable metadata: " + meta.error().message;
+            info.broken_metadata = true;
+        } else {
+            auto reqs = meta->requires_dist();
+            auto python = meta->requires_python_specifier();
+            if (!reqs) {
+                info.unusable = "has unusable metadata: " + reqs.error().message;
+                info.broken_metadata = true;
+            } else if (python && !python->contains(m_python, true)) {
+                info.unusable = fmt::format("requires Python {}, but the target has Python {}", python->to_string(),
+                                            m_python.to_string());
+            } else {
+                info.requires_dist = std::move(*reqs);
+                for (const auto& e : meta->provides_extra) info.provides_extra.insert(pep508::canonicalize_name(e));
+            }
+        }
+    }
+    return !info.unusable;
+}
+
+auto Resolver::pip_dependencies(int node_id, std::size_t version) -> const std::vector<int>* {
+    auto key = std::make_pair(node_id, version);
+    if (auto it = m_pip_dependencies.find(key); it != m_pip_dependencies.end()) return &it->second;
+    const Node node = m_nodes[static_cast<std::size_t>(node_id)];
+    if (!ensure_metadata(node.project, version)) return nullptr;
+    const Project& project = m_projects[node.project];
+    const VersionInfo& info = project.versions[version];
+    std::vector<int> needs;
+    // pip's ExtrasCandidate: the exact base first, then the base's requirements evaluated for each extra it
+    // provides (an extra it does not provide is ignored); a plain candidate evaluates markers with extra "".
+    std::vector<std::string> extras;
+    if (!node.extras.empty()) {
+        Need base;
+        base.node = node_for(project.name, {});
+        base.exact = info.version;
+        base.text = project.name + "==" + info.version.to_string();
+        base.parent = node_id;
+        base.parent_version = version;
+        m_needs.push_back(std::move(base));
+        needs.push_back(static_cast<int>(m_needs.size() - 1));
+        for (const auto& e : node.extras) {
+            if (info.provides_extra.count(e) != 0) extras.push_back(e);
+        }
+    }
+    for (const auto& req : info.requires_dist) {
+        if (req.url) continue;  // a direct reference from a published package: pip refuses these too
+        if (req.marker) {
+            bool active = false;
+            if (extras.empty()) {
+                auto r = req.marker->evaluate(m_env, {});
+                active = r && *r;
+            }
+            for (const auto& e : extras) {
+                auto r = req.marker->evaluate(m_env, {e});
+                active = active || (r && *r);
+            }
+            if (!active) continue;
+        }
+        add_needs_for(req, node_id, version, {}, needs, true);
+    }
+    return &(m_pip_dependencies[key] = std::move(needs));
 }
 
 auto Resolver::satisfies(const Need& need, const VersionInfo& version) const -> bool {
@@ -842,6 +915,301 @@ auto Resolver::solve(State& state, int level) -> std::optional<Failure> {
     return failure;
 }
 
+// ---- pip's own search ------------------------------------------------------------------------
+// resolvelib 1.0.1 as pip 24.2 drives it, step for step, so that where pip finds a solution this is
+// the one it finds: a stack of states (pins in pinning order, a criterion per node with the needs on
+// it, its candidates as computed when they were last narrowed, and the versions known not to work);
+// each round pins the preferred unsatisfied node; a failure backjumps to the latest pin whose
+// dependencies name one of the nodes involved and marks that pin incompatible. It is not complete
+// (resolvelib 1.0.1 can give up although a solution exists): run() then falls back to solve().
+
+struct PipCriterion {
+    std::vector<int> information;                // needs on the node
+    std::vector<std::size_t> candidates;         // version indexes, best first
+    std::vector<std::size_t> incompatibilities;  // versions known not to work
+};
+
+struct PipState {
+    std::vector<std::pair<int, std::size_t>> mapping;           // pins, in pinning order
+    std::vector<std::ptrdiff_t> pin;                            // node -> version index or -1
+    std::vector<int> order;                                     // criteria keys, in insertion order
+    std::vector<std::shared_ptr<const PipCriterion>> criteria;  // node -> criterion (shared between states)
+    std::vector<int> backtrack_causes;                          // needs
+
+    auto criterion(int node) const -> const PipCriterion* {
+        auto n = static_cast<std::size_t>(node);
+        return n < criteria.size() ? criteria[n].get() : nullptr;
+    }
+    auto pinned(int node) const -> std::ptrdiff_t {
+        auto n = static_cast<std::size_t>(node);
+        return n < pin.size() ? pin[n] : -1;
+    }
+    void set(int node, PipCriterion c) {
+        auto n = static_cast<std::size_t>(node);
+        if (n >= criteria.size()) criteria.resize(n + 1);
+        if (!criteria[n]) order.push_back(node);
+        criteria[n] = std::make_shared<const PipCriterion>(std::move(c));
+    }
+    void set_pin(int node, std::size_t version) {
+        auto n = static_cast<std::size_t>(node);
+        if (n >= pin.size()) pin.resize(n + 1, -1);
+        std::erase_if(mapping, [&](const auto& m) { return m.first == node; });
+        mapping.emplace_back(node, version);
+        pin[n] = static_cast<std::ptrdiff_t>(version);
+    }
+};
+
+auto Resolver::pip_resolve(const std::vector<int>& root_needs) -> std::optional<State> {
+    const std::size_t max_rounds = m_request.options.max_attempts;
+    std::map<int, double> known_depths;  // pip's provider keeps these across backtracking
+    const double inf = std::numeric_limits<double>::infinity();
+
+    auto need_of = [&](int id) -> const Need& { return m_needs[static_cast<std::size_t>(id)]; };
+    auto base_of = [&](int node) -> int {
+        const Node& n = m_nodes[static_cast<std::size_t>(node)];
+        if (n.extras.empty()) return -1;
+        auto it = m_node_by_key.find(m_projects[n.project].name);
+        return it == m_node_by_key.end() ? -1 : it->second;
+    };
+    // pip's find_matches: the node's requirements (and, for an extras node, its base's), minus the
+    // incompatibilities.
+    auto find_matches = [&](const PipState& state, int node, int extra_need,
+                            const std::vector<std::size_t>& incompatible) -> std::vector<std::size_t> {
+        std::vector<int> needs;
+        if (const auto* c = state.criterion(node)) needs = c->information;
+        if (extra_need >= 0) needs.push_back(extra_need);
+        if (int base = base_of(node); base >= 0) {
+            if (const auto* c = state.criterion(base))
+                needs.insert(needs.end(), c->information.begin(), c->information.end());
+        }
+        auto out = matches(node, needs);
+        std::erase_if(out, [&](std::size_t v) {
+            return std::find(incompatible.begin(), incompatible.end(), v) != incompatible.end();
+        });
+        return out;
+    };
+    // A criterion's candidates are "true" when one of them can be built (pip skips those it cannot).
+    auto any_usable = [&](int node, const std::vector<std::size_t>& candidates) {
+        return std::any_of(candidates.begin(), candidates.end(),
+                           [&](std::size_t v) { return pip_dependencies(node, v) != nullptr || m_abort; });
+    };
+    // resolvelib's _add_to_criteria; on a conflict, the needs of the failed criterion.
+    auto add_to_criteria = [&](PipState& state, int need_id) -> std::optional<std::vector<int>> {
+        const int node = need_of(need_id).node;
+        const PipCriterion* old = state.criterion(node);
+        PipCriterion c;
+        if (old) c.incompatibilities = old->incompatibilities;
+        c.candidates = find_matches(state, node, need_id, c.incompatibilities);
+        if (old) c.information = old->information;
+        c.information.push_back(need_id);
+        if (!any_usable(node, c.candidates)) return c.information;
+        state.set(node, std::move(c));
+        return std::nullopt;
+    };
+    auto satisfying = [&](const PipState& state, int node) {
+        auto pin = state.pinned(node);
+        if (pin < 0) return false;
+        const auto& version =
+            m_projects[m_nodes[static_cast<std::size_t>(node)].project].versions[static_cast<std::size_t>(pin)];
+        const auto* c = state.criterion(node);
+        return std::all_of(c->information.begin(), c->information.end(),
+                           [&](int n) { return satisfies(need_of(n), version); });
+    };
+    using Preference = std::tuple<bool, bool, bool, double, double, bool, std::string_view>;
+    auto preference = [&](const PipState& state, int node) -> Preference {
+        const auto& info = state.criterion(node)->information;
+        // pip 24.2 computes "direct" as `candidate is not None` where candidate is the tuple of every
+        // requirement's lookup: true for any node with requirements at all.
+        const bool direct = !info.empty();
+        bool pinned = false;
+        bool unfree = false;
+        for (int n : info) {
+            const Need& need = need_of(n);
+            if (!need.exact) {
+                pinned = pinned || need.eq_op;
+                unfree = unfree || need.unfree;
+            }
+        }
+        double depth = inf;
+        double requested = inf;
+        if (auto it = m_pip_requested.find(node); it != m_pip_requested.end()) {
+            depth = 1.0;
+            requested = static_cast<double>(it->second);
+        } else if (!info.empty()) {
+            for (int n : info) {
+                const Need& need = need_of(n);
+                double d = 0.0;
+                if (need.parent >= 0) {
+                    auto k = known_depths.find(need.parent);
+                    d = k == known_depths.end() ? inf : k->second;
+                }
+                depth = std::min(depth, d);
+            }
+            depth += 1.0;
+        }
+        known_depths[node] = depth;
+        bool cause = std::any_of(state.backtrack_causes.begin(), state.backtrack_causes.end(),
+                                 [&](int n) { return need_of(n).node == node || need_of(n).parent == node; });
+        return {!direct, !pinned, !cause, depth, requested, !unfree, m_nodes[static_cast<std::size_t>(node)].key};
+    };
+
+    std::vector<PipState> states;
+    states.emplace_back();
+    for (int n : root_needs) {
+        if (add_to_criteria(states.back(), n) || m_abort) return std::nullopt;
+    }
+    {
+        PipState next = states.back();
+        states.push_back(std::move(next));
+    }
+
+    // resolvelib's _backjump.
+    auto backjump = [&](const std::vector<int>& causes) -> bool {
+        std::set<int> incompatible_deps;
+        for (int n : causes) {
+            incompatible_deps.insert(need_of(n).node);
+            if (need_of(n).parent >= 0) incompatible_deps.insert(need_of(n).parent);
+        }
+        while (states.size() >= 3) {
+            states.pop_back();
+            PipState broken;
+            int name = -1;
+            std::size_t candidate = 0;
+            for (bool incompatible = false; !incompatible;) {
+                if (states.empty()) return false;
+                broken = std::move(states.back());
+                states.pop_back();
+                if (broken.mapping.empty()) return false;
+                std::tie(name, candidate) = broken.mapping.back();
+                broken.mapping.pop_back();
+                const auto* deps = pip_dependencies(name, candidate);
+                incompatible = deps != nullptr && std::any_of(deps->begin(), deps->end(), [&](int n) {
+                                   return incompatible_deps.count(need_of(n).node) != 0;
+                               });
+            }
+            std::vector<std::pair<int, std::vector<std::size_t>>> from_broken;
+            for (int k : broken.order) from_broken.emplace_back(k, broken.criterion(k)->incompatibilities);
+            from_broken.push_back({name, {candidate}});
+            if (states.empty()) return false;
+            PipState next = states.back();
+            states.push_back(std::move(next));
+            PipState& state = states.back();
+            bool success = true;
+            for (auto& [k, incompatible] : from_broken) {
+                if (incompatible.empty()) continue;
+                const PipCriterion* c = state.criterion(k);
+                if (c == nullptr) continue;
+                // find_matches sees the criterion's incompatibilities and these (resolvelib's IteratorMapping
+                // chains them), and the criterion keeps both; as a set, without the duplicates that pile up.
+                for (std::size_t v : c->incompatibilities) {
+                    if (std::find(incompatible.begin(), incompatible.end(), v) == incompatible.end()) {
+                        incompatible.push_back(v);
+                    }
+                }
+                auto candidates = find_matches(state, k, -1, incompatible);
+                if (m_abort) return false;
+                if (!any_usable(k, candidates)) {
+                    success = false;
+                    break;
+                }
+                state.set(k, PipCriterion{c->information, std::move(candidates), incompatible});
+            }
+            if (success) return true;
+        }
+        return false;
+    };
+
+    for (std::size_t round = 0; round < max_rounds; ++round) {
+        if (m_abort) return std::nullopt;
+        PipState& state = states.back();
+        std::vector<int> unsatisfied;
+        std::set<int> satisfied;
+        for (int k : state.order) {
+            if (satisfying(state, k)) {
+                satisfied.insert(k);
+            } else {
+                unsatisfied.push_back(k);
+            }
+        }
+        if (unsatisfied.empty()) {
+            State out;
+            for (const auto& [node, version] : state.mapping) out.pins[node] = version;
+            for (int k : state.order) out.criteria[k] = state.criterion(k)->information;
+            return out;
+        }
+        int name = unsatisfied.front();
+        Preference best = preference(state, name);
+        for (std::size_t i = 1; i < unsatisfied.size(); ++i) {
+            auto p = preference(state, unsatisfied[i]);
+            if (p < best) {
+                best = std::move(p);
+                name = unsatisfied[i];
+            }
+        }
+
+        // resolvelib's _attempt_to_pin_criterion.
+        std::vector<int> causes;
+        bool pinned = false;
+        const auto criterion = state.criteria[static_cast<std::size_t>(name)];  // keeps it alive while pinning
+        for (std::size_t candidate : criterion->candidates) {
+            const auto* deps = pip_dependencies(name, candidate);
+            if (m_abort) return std::nullopt;
+            if (deps == nullptr) continue;
+            std::vector<std::string> names;
+            for (int n : *deps) {
+                std::size_t p = m_nodes[static_cast<std::size_t>(need_of(n).node)].project;
+                if (!m_loaded[p]) names.push_back(m_projects[p].name);
+            }
+            if (!names.empty()) {
+                std::sort(names.begin(), names.end());
+                names.erase(std::unique(names.begin(), names.end()), names.end());
+                m_provider.prefetch(names);
+            }
+            PipState updated = state;
+            std::optional<std::vector<int>> conflict;
+            for (int n : *deps) {
+                conflict = add_to_criteria(updated, n);
+                if (m_abort) return std::nullopt;
+                if (conflict) break;
+            }
+            if (conflict) {
+                causes.insert(causes.end(), conflict->begin(), conflict->end());
+                continue;
+            }
+            updated.set_pin(name, candidate);
+            state = std::move(updated);
+            pinned = true;
+            break;
+        }
+        if (!pinned) {
+            if (causes.empty()) return std::nullopt;  // nothing could even be tried: let solve() explain
+            if (!backjump(causes)) return std::nullopt;
+            states.back().backtrack_causes = causes;
+            continue;
+        }
+        // Pins that the new requirements exclude stop counting as the parents of their requirements.
+        std::set<int> newly_unsatisfied;
+        for (int k : state.order) {
+            if (satisfied.count(k) != 0 && !satisfying(state, k)) newly_unsatisfied.insert(k);
+        }
+        if (!newly_unsatisfied.empty()) {
+            for (int k : state.order) {
+                const auto* c = state.criterion(k);
+                auto keep = [&](int n) {
+                    return need_of(n).parent < 0 || newly_unsatisfied.count(need_of(n).parent) == 0;
+                };
+                if (std::all_of(c->information.begin(), c->information.end(), keep)) continue;
+                PipCriterion copy = *c;
+                std::erase_if(copy.information, [&](int n) { return !keep(n); });
+                state.set(k, std::move(copy));
+            }
+        }
+        PipState next = states.back();
+        states.push_back(std::move(next));
+    }
+    return std::nullopt;
+}
+
 auto Resolver::node_label(int node, std::size_t version) const -> std::string {
     const Node& n = m_nodes[static_cast<std::size_t>(node)];
     return n.key + " " + m_projects[n.project].versions[version].version.to_string();
@@ -1130,6 +1498,35 @@ auto Resolver::run() -> Expected<Resolution> {
     std::sort(names.begin(), names.end());
     names.erase(std::unique(names.begin(), names.end()), names.end());
     m_provider.prefetch(names);
+
+    // pip's search first: where it succeeds, its answer is what pip would install. Where it gives up
+    // (or takes too long), the complete search below decides and explains.
+    {
+        std::vector<int> plain;
+        std::vector<int> with_extras;  // pip puts requirements with extras after the others
+        for (std::size_t i = 0; i < m_request.requirements.size(); ++i) {
+            const auto& r = m_request.requirements[i];
+            if (r.requirement.marker) {
+                auto active = r.requirement.marker->evaluate(m_env, {});
+                if (!active || !*active) continue;
+            }
+            std::vector<int> made;
+            add_needs_for(r.requirement, -1, 0, r.origin.empty() ? "the request" : r.origin, made, true);
+            if (made.empty()) continue;
+            m_pip_requested.emplace(m_needs[static_cast<std::size_t>(made.front())].node, i);
+            for (int n : made) {
+                bool extras =
+                    !m_nodes[static_cast<std::size_t>(m_needs[static_cast<std::size_t>(n)].node)].extras.empty();
+                (extras ? with_extras : plain).push_back(n);
+            }
+        }
+        plain.insert(plain.end(), with_extras.begin(), with_extras.end());
+        auto found = pip_resolve(plain);
+        if (m_abort) return unexpected(*m_abort);
+        if (found) return build_resolution(*found);
+        m_attempts = 0;
+        m_failed_projects.clear();
+    }
 
     auto failure = solve(root, 0);
     if (m_abort) return unexpected(*m_abort);

@@ -122,6 +122,10 @@ struct Resolution {
 
 // Resolves the request. Failure: ErrorCode::resolution with a plain-words explanation (the chain
 // of requirements and the versions that clash) as the message; provider errors are passed on.
+// Two searches: first pip's own (resolvelib 1.0.1 as pip 24.2 drives it: its order of picking, its
+// candidate lists, its backjumping), so that the answer is the set pip would install; where that one
+// gives up, a complete depth-first search with conflict-directed backjumping, which finds an
+// installable set if there is one (pip sometimes reports none) and explains the failure otherwise.
 auto resolve(const Request& request, IndexProvider& provider) -> Expected<Resolution>;
 
 // The hint given when a project has no wheel and only an sdist.

@@ -561,5 +561,38 @@ TEST(Resolve, AReopenedPinsOldRequirementsAreForgottenAsPipDoes) {
     EXPECT_EQ(versions(*result), (std::map<std::string, std::string>{{"a", "2.0"}, {"c", "0.9"}}));
 }
 
+// pip's backjumping (resolvelib 1.0.1) goes back to the latest pin whose dependencies name a project of
+// the conflict, skipping pins that do not, and marks that pin as not working. Here p1 1.0 cannot be
+// installed (p3>=2.0 does not exist): pip gives up p4 1.0, skips p3 1.1 (it names only p4), and drops
+// p0 1.1, answering {p0 1.0}. A complete search that retried p3 would keep p0 1.1 with p3 1.0, a valid
+// set too, but not the one pip installs (checked with pip 24.2).
+TEST(Resolve, BackjumpsAsPipDoesAndNotToTheNearestDecisionThatWouldDo) {
+    MemoryIndex index;
+    index.add("p0", "1.1", {"p3"});
+    index.add("p0", "1.0");
+    index.add("p3", "1.1", {"p4"});
+    index.add("p3", "1.0", {"p0>=1.1"});
+    index.add("p4", "1.0", {"p1"});
+    index.add("p1", "1.0", {"p3>=2.0"});
+    auto result = resolve(request({"p0"}), index);
+    ASSERT_TRUE(result) << result.error().message;
+    EXPECT_EQ(versions(*result), (std::map<std::string, std::string>{{"p0", "1.0"}}));
+}
+
+// Where pip's search gives up although an installable set exists, the complete search still finds it.
+// pip 24.2 adds the top-level requirements one at a time: `a` alone matches nothing (its only version
+// is yanked and not pinned), so `a` then `a==1.0` fails, while `a==1.0` then `a` installs a 1.0.
+TEST(Resolve, WherePipGivesUpTooEarlyTheCompleteSearchDecides) {
+    MemoryIndex index;
+    Release a = release("1.0");
+    a.yanked = true;
+    index.add("a", a);
+    for (auto order : {std::initializer_list<std::string_view>{"a", "a==1.0"}, {"a==1.0", "a"}}) {
+        auto result = resolve(request(order), index);
+        ASSERT_TRUE(result) << result.error().message;
+        EXPECT_EQ(versions(*result), (std::map<std::string, std::string>{{"a", "1.0"}}));
+    }
+}
+
 }  // namespace
 }  // namespace wheelhouse::resolve
