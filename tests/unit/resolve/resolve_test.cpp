@@ -1,5 +1,5 @@
 // Hand-written resolver cases: backtracking, extras, markers, Requires-Python, yanked, prereleases,
-// constraint conflicts, sdist-only and wrong-platform projects, result contents, speed.
+// constraint conflicts, sdist-only and wrong-platform projects, result contents.
 #include <gtest/gtest.h>
 
 #include <ctime>
@@ -17,19 +17,6 @@ namespace {
 
 using testing::MemoryIndex;
 using testing::Release;
-
-// Sanitizers slow everything down several times; the budget is for a normal (even Debug) build.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr double time_limit_seconds = 5.0;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr double time_limit_seconds = 5.0;
-#else
-constexpr double time_limit_seconds = 1.0;
-#endif
-#else
-constexpr double time_limit_seconds = 1.0;
-#endif
 
 auto mwaa_target() -> tags::Target {
     tags::TargetOptions options;
@@ -496,7 +483,7 @@ TEST(Resolve, GivesUpCleanlyOnAPathologicalIndex) {
 }
 
 // Airflow's constraints (785 pins) with provider-style requirements: every pin honoured, fast.
-TEST(Resolve, AirflowConstraintsResolveQuicklyAndEveryPinIsHonoured) {
+TEST(Resolve, AirflowConstraintsResolveAndEveryPinIsHonoured) {
     std::ifstream in(std::string(WHEELHOUSE_FIXTURES_DIR) + "/resolve/airflow/constraints-3.11.txt");
     ASSERT_TRUE(in);
     std::vector<pep508::Requirement> pins;
@@ -529,7 +516,7 @@ TEST(Resolve, AirflowConstraintsResolveQuicklyAndEveryPinIsHonoured) {
     for (std::size_t i = 0; i < pins.size(); ++i) {
         r.constraints.push_back({pins[i], "constraints-3.11.txt:" + std::to_string(i + 1), ConstraintSource::airflow});
     }
-    // CPU time, not wall time: the shared CI machines are often busy.
+    // Printed for reference only: the speed is measured by bench/resolve, not asserted here.
     std::clock_t start = std::clock();
     auto result = resolve(r, index);
     double elapsed = static_cast<double>(std::clock() - start) / CLOCKS_PER_SEC;
@@ -541,7 +528,6 @@ TEST(Resolve, AirflowConstraintsResolveQuicklyAndEveryPinIsHonoured) {
         EXPECT_EQ(p.version, *pep440::Version::parse(pinned.at(p.name))) << p.name;
         EXPECT_EQ(p.constraints.size(), 1U) << p.name;
     }
-    EXPECT_LT(elapsed, time_limit_seconds);
 }
 
 // Found by differential.resolve (seed 243209048, graph g20). a 3.0 (newest) needs c>0.9; c 3.0 needs a>=1.1,<3,
