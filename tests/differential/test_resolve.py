@@ -6,7 +6,8 @@
 Each graph (a few projects; versions with extras, markers, Requires-Python, yanked files, prereleases,
 platform-specific wheels, and specifiers that force backtracking) becomes a static index generated with
 tests/support/make_index.py and served by nginx (scripts/index-server), one folder per graph. Both tools resolve
-the graph's root requirements for CPython 3.11 on manylinux_2_34_x86_64:
+the graph's root requirements (and, for about a third of the graphs, a constraints file given to both with -c)
+for CPython 3.11 on manylinux_2_34_x86_64:
   wheelhouse lock --python-version 3.11 --platform manylinux_2_34_x86_64 (every older level implied)
   pip install --dry-run --ignore-installed --report - --only-binary=:all: --python-version 3.11
       --platform manylinux_2_34_x86_64 ... --platform manylinux_2_5_x86_64 --platform manylinux2014_x86_64 ...
@@ -64,6 +65,7 @@ TRUE_MARKERS = ['sys_platform == "linux"', 'python_version >= "3.8"', 'platform_
                 'os_name == "posix"']
 FALSE_MARKERS = ['sys_platform == "win32"', 'python_version < "3.10"', 'platform_machine == "aarch64"']
 SPECS = ["", "", "", ">=1.0", "<2", ">=1.1,<3", "==1.0", "!=1.5", "~=1.0", ">0.9", "<=1.1", "==2.*", ">=2.0", "<1.1"]
+CONSTRAINT_SPECS = [s for s in SPECS if s] + ["==1.1", "==3.0rc1", ">=2.1b1", "<3", "!=1.0"]
 
 
 def normalize(name):
@@ -111,7 +113,13 @@ def make_graph(rng, index):
         roots.append(name + extra + rng.choice(SPECS + [""] * 6))
     if rng.random() < 0.1:
         roots.append(rng.choice(names) + "==" + rng.choice(VERSIONS))  # may name a yanked or missing version
-    return {"packages": packages}, roots
+    # A constraints file (-c) for some graphs, as every MWAA build has one: it narrows versions, may opt into
+    # prereleases or pin a yanked version, and may name projects nothing requires.
+    constraints = []
+    if rng.random() < 0.3:
+        for name in rng.sample(names, rng.randint(1, min(2, n))):
+            constraints.append(name + rng.choice(CONSTRAINT_SPECS))
+    return {"packages": packages, "constraints": constraints}, roots
 
 
 def verify_solution(description, roots, pre, chosen):
@@ -130,6 +138,10 @@ def verify_solution(description, roots, pre, chosen):
 
     specs = {}
     seen = set()
+    constraints = {}
+    for c in description.get("constraints", []):
+        creq = Requirement(c)
+        constraints.setdefault(normalize(creq.name), []).append(creq.specifier)
     todo = [(Requirement(r), None) for r in roots]
     while todo:
         req, extra = todo.pop()
@@ -154,7 +166,9 @@ def verify_solution(description, roots, pre, chosen):
     if set(specs) != set(chosen):
         return f"not required: {sorted(set(chosen) - set(specs))}"
     for name, version in chosen.items():
-        merged = SpecifierSet(",".join(str(s) for s in specs[name] if str(s)))
+        if not all(c.contains(Version(version), prereleases=True) for c in constraints.get(name, [])):
+            return f"{name} {version} is excluded by a constraint"
+        merged = SpecifierSet(",".join(str(s) for s in specs[name] + constraints.get(name, []) if str(s)))
         candidates = [v for v, r in releases[name].items() if usable(r)]
         allowed = set(merged.filter(candidates, prereleases=True if pre else None))
         if Version(version) not in allowed:
@@ -236,7 +250,15 @@ class PipWorker:
         self.proc.wait(timeout=60)
 
 
-def run_pip(worker, index_url, roots, pre, work):
+def constraints_args(constraints, work):
+    if not constraints:
+        return []
+    path = work / "constraints.txt"
+    path.write_text("".join(c + "\n" for c in constraints))
+    return ["-c", str(path)]
+
+
+def run_pip(worker, index_url, roots, pre, work, constraints):
     work.mkdir(parents=True, exist_ok=True)
     report = work / "pip-report.json"
     report.unlink(missing_ok=True)
@@ -247,6 +269,7 @@ def run_pip(worker, index_url, roots, pre, work):
         cmd += ["--platform", p]
     if pre:
         cmd.append("--pre")
+    cmd += constraints_args(constraints, work)
     r = worker.run(cmd + roots)
     crashed = "RecursionError" in r["stderr"] and "_has_route_to_root" in r["stderr"]
     if crashed:  # see the module's docstring
@@ -258,12 +281,12 @@ def run_pip(worker, index_url, roots, pre, work):
             for i in json.loads(report.read_text())["install"]}, "cycle-safe rerun" if crashed else ""
 
 
-def run_wheelhouse(binary, index_url, roots, pre, work):
+def run_wheelhouse(binary, index_url, roots, pre, work, constraints):
     work.mkdir(parents=True, exist_ok=True)
     (work / "requirements.txt").write_text("".join(r + "\n" for r in roots))
     cmd = [binary, "lock", "-r", str(work / "requirements.txt"), "-i", index_url, "--trusted-host", "127.0.0.1",
            "--no-cache", "--python-version", "3.11", "--platform", "manylinux_2_34_x86_64",
-           "-o", str(work / "lock.json"), "--json"]
+           "-o", str(work / "lock.json"), "--json"] + constraints_args(constraints, work)
     if pre:
         cmd.append("--pre")
     r = subprocess.run(cmd, capture_output=True, text=True, env=clean_env(), timeout=120)
@@ -317,7 +340,8 @@ def main():
                 graphs.append((g, f"{base}/diff/g{g}/simple", roots, pre))
 
         started = time.time()
-        ours = {g: run_wheelhouse(args.wheelhouse, url, roots, pre, state / "work" / f"g{g}")
+        ours = {g: run_wheelhouse(args.wheelhouse, url, roots, pre, state / "work" / f"g{g}",
+                                  descriptions[g]["constraints"])
                 for g, url, roots, pre in graphs}
         ours_time = time.time() - started
         workers = queue.Queue()
@@ -327,7 +351,7 @@ def main():
         def with_worker(t):
             worker = workers.get()
             try:
-                return run_pip(worker, t[1], t[2], t[3], state / "work" / f"g{t[0]}")
+                return run_pip(worker, t[1], t[2], t[3], state / "work" / f"g{t[0]}", descriptions[t[0]]["constraints"])
             finally:
                 workers.put(worker)
 
@@ -350,7 +374,8 @@ def main():
                 print(f"g{g}: excused ({', '.join(excused)}): wheelhouse {mine}, pip {ref}")
                 continue
             if mine != ref:
-                disagreements.append(f"g{g} {roots} pre={pre} ({state}/graphs/g{g}.json):\n"
+                disagreements.append(f"g{g} {roots} -c {descriptions[g]['constraints']} pre={pre} "
+                                     f"({state}/graphs/g{g}.json):\n"
                                      f"    wheelhouse: {mine if mine is not None else 'no solution: ' + why.splitlines()[0]}\n"
                                      f"    pip:        {ref if ref is not None else 'no solution: ' + ' '.join(ref_why)}")
         reruns = [f"g{g}" for g, *_ in graphs if theirs[g][1] == "cycle-safe rerun"]
