@@ -135,17 +135,6 @@ auto sdist_error(const std::string& name, const std::string& version, const std:
         .error;
 }
 
-auto local_path(std::string_view url) -> std::optional<fs::path> {
-    if (!util::starts_with_icase(url, "file://")) return std::nullopt;
-    url.remove_prefix(7);
-    if (!url.empty() && url.front() != '/') {
-        auto slash = url.find('/');
-        if (slash == std::string_view::npos) return std::nullopt;
-        url.remove_prefix(slash);
-    }
-    return fs::path(index::percent_decode(url));
-}
-
 // Step 1a: resolve the inputs for the target through the package indexes (the lock command's pieces).
 auto plan_from_resolution(const BuildOptions& options, const Inputs& inputs, http::Engine& engine,
                           AheadFetcher* ahead = nullptr) -> Expected<Plan> {
@@ -164,7 +153,7 @@ auto plan_from_resolution(const BuildOptions& options, const Inputs& inputs, htt
     if (ahead != nullptr) {
         provider.set_on_likely([&](const index::Candidate& c) {
             auto sha = c.hashes.find("sha256");
-            if (!c.is_wheel() || sha == c.hashes.end() || local_path(c.url)) return;
+            if (!c.is_wheel() || sha == c.hashes.end() || index::file_url_path(c.url)) return;
             fetch::WheelRequest request;
             request.url = index::with_credentials(c.url, inputs.sources);
             request.filename = c.filename;
@@ -316,7 +305,7 @@ auto fetch_all(const BuildOptions& options, Plan& plan, http::Engine& engine, co
     std::vector<std::pair<std::size_t, fetch::WheelRequest>> deferred;  // in flight ahead
     for (std::size_t i = 0; i < plan.packages.size(); ++i) {
         const auto& p = plan.packages[i];
-        if (auto path = local_path(plan.fetch_urls[i])) {
+        if (auto path = index::file_url_path(plan.fetch_urls[i])) {
             auto wheel = store_local_wheel(*path, p, store);
             if (!wheel) return unexpected(std::move(wheel).error());
             if (wheel->from_cache) ++result.cached;

@@ -16,17 +16,6 @@
 namespace wheelhouse::app {
 namespace {
 
-auto file_url_path(std::string_view url) -> std::optional<std::string> {
-    if (!util::starts_with_icase(url, "file://")) return std::nullopt;
-    url.remove_prefix(7);
-    if (!url.empty() && url.front() != '/') {  // file://host/path: only localhost is local
-        auto slash = url.find('/');
-        if (slash == std::string_view::npos) return std::nullopt;
-        url.remove_prefix(slash);
-    }
-    return index::percent_decode(url);
-}
-
 // Files whose page gave no sha256 (a find-links folder, a plain HTML page): hash them, streaming, so that the
 // lock and the pinned file can always say what they expect.
 auto fill_missing_hashes(std::vector<LockedPackage>& packages, http::Engine& engine, http::Reporter* reporter)
@@ -37,7 +26,7 @@ auto fill_missing_hashes(std::vector<LockedPackage>& packages, http::Engine& eng
     for (std::size_t i = 0; i < packages.size(); ++i) {
         auto& p = packages[i];
         if (!p.sha256.empty()) continue;
-        if (auto path = file_url_path(p.url)) {
+        if (auto path = index::file_url_path(p.url)) {
             auto bytes = util::read_file(*path);
             if (!bytes) return unexpected(std::move(bytes).error());
             p.sha256 = util::sha256_hex(*bytes);

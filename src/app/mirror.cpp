@@ -342,17 +342,6 @@ auto collect(const MirrorOptions& options, std::vector<std::string>& trusted_hos
 
 // ---- Step 2: fetch ----
 
-auto local_path(std::string_view url) -> std::optional<fs::path> {
-    if (!util::starts_with_icase(url, "file://")) return std::nullopt;
-    url.remove_prefix(7);
-    if (!url.empty() && url.front() != '/') {
-        auto slash = url.find('/');
-        if (slash == std::string_view::npos) return std::nullopt;
-        url.remove_prefix(slash);
-    }
-    return fs::path(index::percent_decode(url));
-}
-
 auto fetch_all(const MirrorOptions& options, const std::vector<LockedPackage>& packages, const index::Sources& sources,
                http::Engine& engine, const cache::WheelStore& store, MirrorResult& result)
     -> Expected<std::vector<fetch::FetchedWheel>> {
@@ -361,7 +350,7 @@ auto fetch_all(const MirrorOptions& options, const std::vector<LockedPackage>& p
     std::vector<std::size_t> remote;
     for (std::size_t i = 0; i < packages.size(); ++i) {
         const auto& p = packages[i];
-        if (auto path = local_path(p.url)) {
+        if (auto path = index::file_url_path(p.url)) {
             auto digest = hash_local_file(*path);
             if (!digest) return unexpected(std::move(digest).error());
             if (!p.sha256.empty() && *digest != util::to_lower(p.sha256)) {

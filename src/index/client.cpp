@@ -29,6 +29,18 @@ auto to_string(MetadataSource source) -> const char* {
     return "?";
 }
 
+auto file_url_path(std::string_view url) -> std::optional<fs::path> {
+    if (!util::starts_with_icase(url, "file:")) return std::nullopt;
+    auto rest = url.substr(5);
+    if (rest.substr(0, 2) == "//") {
+        rest.remove_prefix(2);
+        const auto slash = rest.find('/');
+        rest = slash == std::string_view::npos ? std::string_view("/") : rest.substr(slash);  // drop the host
+    }
+    rest = rest.substr(0, rest.find_first_of("?#"));
+    return fs::path(percent_decode(rest));
+}
+
 namespace {
 
 // Longer page URLs are refused before asking (servers answer 414 from about 8 KiB on).
@@ -42,14 +54,7 @@ auto is_http_url(std::string_view url) -> bool {
 }
 
 auto file_url_to_path(std::string_view url) -> fs::path {
-    auto rest = url.substr(5);  // after "file:"
-    if (rest.substr(0, 2) == "//") {
-        rest.remove_prefix(2);
-        const auto slash = rest.find('/');
-        rest = slash == std::string_view::npos ? std::string_view("/") : rest.substr(slash);  // drop the host
-    }
-    rest = rest.substr(0, rest.find_first_of("?#"));
-    return fs::path(percent_decode(rest));
+    return file_url_path(url).value_or(fs::path(url));
 }
 
 auto path_to_file_url(const fs::path& path) -> std::string {

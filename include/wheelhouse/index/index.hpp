@@ -80,6 +80,9 @@ auto parse_page(std::string_view body, std::string_view content_type, std::strin
 auto resolve_url(std::string_view base, std::string_view reference) -> std::string;
 // %XX decoding (file names in URLs, file:// paths).
 auto percent_decode(std::string_view text) -> std::string;
+// The local path of a file: URL (file:///p, file://host/p, file:/p; %XX decoded, ?query and #fragment
+// dropped); nothing for any other URL.
+auto file_url_path(std::string_view url) -> std::optional<std::filesystem::path>;
 // "<index>/<canonical-name>/".
 auto project_url(std::string_view index_url, std::string_view project) -> std::string;
 

@@ -183,5 +183,13 @@ TEST(Urls, ResolveAndDecode) {
     EXPECT_EQ(percent_decode("a%20b%2bc%zz%4"), "a b+c%zz%4");
 }
 
+TEST(Urls, FileUrlsToPaths) {
+    EXPECT_EQ(file_url_path("file:///w/a%20b/x-1.0-py3-none-any.whl"), "/w/a b/x-1.0-py3-none-any.whl");
+    EXPECT_EQ(file_url_path("FILE://localhost/w/x.whl?v=1#sha256=00"), "/w/x.whl");
+    EXPECT_EQ(file_url_path("file:/w/%23x.whl"), "/w/#x.whl");
+    EXPECT_EQ(file_url_path("https://h/w/x.whl"), std::nullopt);
+    EXPECT_EQ(file_url_path("/w/x.whl"), std::nullopt);
+}
+
 }  // namespace
 }  // namespace wheelhouse::index
