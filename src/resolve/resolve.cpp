@@ -158,6 +158,10 @@ private:
     // otherwise the base always gets a need.
     auto add_needs_for(const pep508::Requirement& req, int parent, std::size_t parent_version,
                        const std::string& origin, std::vector<int>& out, bool pip_split = false) -> void;
+    // The need of an extras node's version on its base at exactly that version (pip's ExplicitRequirement).
+    // counts_as_pinned: whether the complete search's order of picking treats it as a pinning specifier;
+    // pip's preference does not (it has no specifier).
+    auto exact_base_need(int node, std::size_t version, bool counts_as_pinned) -> int;
     // Reads a version's metadata once; false when it cannot be used (the reason is in the VersionInfo).
     auto ensure_metadata(std::size_t project, std::size_t version) -> bool;
     // A candidate's requirements as pip lists them (ExtrasCandidate: the exact base, then every requirement
@@ -426,19 +430,8 @@ auto Resolver::load_dependencies(int node_id, std::size_t version) -> const std:
     }
 
     std::vector<int> needs;
-    if (!node.extras.empty()) {
-        // pip's ExtrasCandidate: the extras node requires its base at exactly this version.
-        Need base;
-        base.node = node_for(project.name, {});
-        base.exact = info.version;
-        base.text = project.name + "==" + info.version.to_string();
-        base.parent = node_id;
-        base.parent_version = version;
-        base.pinned_op = true;
-        base.unfree = true;
-        m_needs.push_back(std::move(base));
-        needs.push_back(static_cast<int>(m_needs.size() - 1));
-    }
+    // pip's ExtrasCandidate: the extras node requires its base at exactly this version.
+    if (!node.extras.empty()) needs.push_back(exact_base_need(node_id, version, true));
     std::set<std::string> extras(node.extras.begin(), node.extras.end());
     for (const auto& req : info.requires_dist) {
         if (req.url) continue;  // a direct reference from a published package: pip refuses these too
@@ -458,6 +451,22 @@ auto Resolver::load_dependencies(int node_id, std::size_t version) -> const std:
         add_needs_for(req, node_id, version, {}, needs);
     }
     return &(m_dependencies[key] = std::move(needs));
+}
+
+auto Resolver::exact_base_need(int node_id, std::size_t version, bool counts_as_pinned) -> int {
+    const Node& node = m_nodes[static_cast<std::size_t>(node_id)];
+    const Project& project = m_projects[node.project];
+    const Version& v = project.versions[version].version;
+    Need base;
+    base.node = node_for(project.name, {});
+    base.exact = v;
+    base.text = project.name + "==" + v.to_string();
+    base.parent = node_id;
+    base.parent_version = version;
+    base.pinned_op = counts_as_pinned;
+    base.unfree = counts_as_pinned;
+    m_needs.push_back(std::move(base));
+    return static_cast<int>(m_needs.size() - 1);
 }
 
 auto Resolver::ensure_metadata(std::size_t project_index, std::size_t version) -> bool {
@@ -504,14 +513,7 @@ auto Resolver::pip_dependencies(int node_id, std::size_t version) -> const std::
     // provides (an extra it does not provide is ignored); a plain candidate evaluates markers with extra "".
     std::vector<std::string> extras;
     if (!node.extras.empty()) {
-        Need base;
-        base.node = node_for(project.name, {});
-        base.exact = info.version;
-        base.text = project.name + "==" + info.version.to_string();
-        base.parent = node_id;
-        base.parent_version = version;
-        m_needs.push_back(std::move(base));
-        needs.push_back(static_cast<int>(m_needs.size() - 1));
+        needs.push_back(exact_base_need(node_id, version, false));
         for (const auto& e : node.extras) {
             if (info.provides_extra.count(e) != 0) extras.push_back(e);
         }
