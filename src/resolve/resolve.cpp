@@ -44,11 +44,16 @@ struct Rejection {
     std::string reason;
 };
 
+constexpr std::size_t k_no_file = std::numeric_limits<std::size_t>::max();
+
 struct VersionInfo {
     Version version;
-    std::size_t file = 0;  // index into Project::files
+    std::size_t file = 0;  // index into Project::files; k_no_file for an installed version the index lacks
     bool yanked = false;
     bool is_wheel = true;
+    // The environment's installed distribution (pip's AlreadyInstalledCandidate), not an index file.
+    bool installed = false;
+    bool unknown_version = false;  // installed, version unknown: only a bare requirement is satisfied by it
 
     // Filled lazily when the version is tried.
     bool deps_loaded = false;
@@ -64,6 +69,7 @@ struct Project {
     std::vector<VersionInfo> versions;  // preference order: newest first
     std::vector<Rejection> rejected;    // versions with files, none usable, newest first
     bool sdist_only_seen = false;       // some version was refused because it has only an sdist
+    std::optional<std::size_t> installed;  // index into versions of the installed distribution (always last)
 };
 
 // A node of the dependency graph: a project, or a project with extras (pip's model: `a[x]` is its
@@ -79,6 +85,7 @@ struct Need {
     int node = 0;
     SpecifierSet spec;
     std::optional<Version> exact;  // extras node -> its base at the same version
+    bool exact_installed = false;  // ... and that base candidate is the installed distribution
     std::string text;              // as shown to users, e.g. "a[x]>=1.0"
     int parent = -1;               // parent node, -1 for a top-level requirement
     std::size_t parent_version = 0;
@@ -138,12 +145,19 @@ auto describe_spec_text(const pep508::Requirement& req) -> std::string {
 
 constexpr std::size_t max_explanation_lines = 60;
 
+// "1.2.0", "1.2.0 (installed)", "(installed, version unknown)".
+auto version_label(const VersionInfo& v) -> std::string {
+    if (v.unknown_version) return "(installed, version unknown)";
+    return v.installed ? v.version.to_string() + " (installed)" : v.version.to_string();
+}
+
 class Resolver {
 public:
     Resolver(const Request& request, IndexProvider& provider)
         : m_request(request), m_provider(provider), m_env(request.target.marker_environment()) {
         auto python = Version::parse(request.target.python().full_version());
         if (python) m_python = *python;
+        for (const auto& dist : request.installed) m_installed.emplace(pep508::canonicalize_name(dist.name), &dist);
     }
 
     auto run() -> Expected<Resolution>;
@@ -169,7 +183,10 @@ private:
     auto pip_dependencies(int node, std::size_t version) -> const std::vector<int>*;
 
     // ---- search ------------------------------------------------------------------------------
-    auto matches(int node, const std::vector<int>& needs) -> std::vector<std::size_t>;
+    // `incompatible`: versions known not to work (pip's incompatibilities); an installed distribution among them
+    // is not offered, and the index's file of its version is then a candidate again.
+    auto matches(int node, const std::vector<int>& needs, const std::vector<std::size_t>* incompatible = nullptr)
+        -> std::vector<std::size_t>;
     // What matches() is given for a node: its needs and, for an extras node, its base's (pip looks up an
     // extras identifier with the base identifier's requirements too), without the extras-to-base links.
     auto needs_with_base(const State& state, int node) -> std::vector<int>;
@@ -212,6 +229,7 @@ private:
     std::map<int, std::size_t> m_pip_requested;  // pip's user_requested: node -> position in the request
     std::map<std::pair<int, std::size_t>, std::string> m_unusable;
     std::map<std::string, std::vector<std::size_t>, std::less<>> m_constraints;  // project -> constraint indices
+    std::map<std::string, const InstalledDistribution*, std::less<>> m_installed;  // project -> installed
     std::map<int, std::size_t> m_requested_order;
     std::set<int> m_backtrack_causes;
     std::set<std::size_t> m_failed_projects;  // projects that had no usable version at some point
@@ -282,6 +300,9 @@ auto Resolver::load_project(std::size_t index) -> bool {
         bool has_wheel = false;
     };
     std::map<Version, PerVersion> by_version;
+    auto installed = m_installed.find(project.name);
+    const InstalledDistribution* dist = installed == m_installed.end() ? nullptr : installed->second;
+    std::vector<std::size_t> installed_files;  // every file of the installed version, wheels first
 
     for (std::size_t i = 0; i < project.files.size(); ++i) {
         const auto& file = project.files[i];
@@ -300,6 +321,9 @@ auto Resolver::load_project(std::size_t index) -> bool {
             version = parsed->version;
         } else {
             continue;  // eggs, installers, ...
+        }
+        if (dist != nullptr && dist->version && *dist->version == *version) {
+            installed_files.insert(wheel ? installed_files.begin() : installed_files.end(), i);
         }
         auto& entry = by_version[*version];
         if (wheel) entry.has_wheel = true;
@@ -371,6 +395,28 @@ auto Resolver::load_project(std::size_t index) -> bool {
     if (options.prefer_binary) {
         std::stable_partition(project.versions.begin(), project.versions.end(),
                               [](const VersionInfo& v) { return v.is_wheel; });
+    }
+    if (dist != nullptr) {
+        // The installed distribution, last in the list; matches() puts it first where it may be kept. Its
+        // requirements come from the index's file of the same version (the one pip would pick, else any).
+        VersionInfo info;
+        info.installed = true;
+        info.file = k_no_file;
+        if (dist->version) {
+            info.version = *dist->version;
+            for (const auto& v : project.versions) {
+                if (v.version == *dist->version) {
+                    info.file = v.file;
+                    info.is_wheel = v.is_wheel;
+                    break;
+                }
+            }
+            if (info.file == k_no_file && !installed_files.empty()) info.file = installed_files.front();
+        } else {
+            info.unknown_version = true;
+        }
+        project.installed = project.versions.size();
+        project.versions.push_back(std::move(info));
     }
     return true;
 }
@@ -460,6 +506,7 @@ auto Resolver::exact_base_need(int node_id, std::size_t version, bool counts_as_
     Need base;
     base.node = node_for(project.name, {});
     base.exact = v;
+    base.exact_installed = project.versions[version].installed;
     base.text = project.name + "==" + v.to_string();
     base.parent = node_id;
     base.parent_version = version;
@@ -472,6 +519,25 @@ auto Resolver::exact_base_need(int node_id, std::size_t version, bool counts_as_
 auto Resolver::ensure_metadata(std::size_t project_index, std::size_t version) -> bool {
     Project& project = m_projects[project_index];
     VersionInfo& info = project.versions[version];
+    if (!info.deps_loaded && info.installed) {
+        // pip reads an installed distribution's own metadata and checks neither its Requires-Python nor its
+        // files; without the index's copy of that version nothing is known of its requirements (an image's
+        // installed set is consistent: what they need is installed too).
+        info.deps_loaded = true;
+        if (info.file == k_no_file) return true;
+        auto meta = m_provider.metadata(project.name, project.files[info.file]);
+        if (!meta) {
+            if (meta.error().code != ErrorCode::invalid_input) {
+                info.deps_loaded = false;
+                m_abort = meta.error();
+                return false;
+            }
+            return true;
+        }
+        if (auto reqs = meta->requires_dist()) info.requires_dist = std::move(*reqs);
+        for (const auto& e : meta->provides_extra) info.provides_extra.insert(pep508::canonicalize_name(e));
+        return true;
+    }
     if (!info.deps_loaded) {
         info.deps_loaded = true;
         auto meta = m_provider.metadata(project.name, project.files[info.file]);
@@ -538,24 +604,26 @@ auto Resolver::pip_dependencies(int node_id, std::size_t version) -> const std::
 }
 
 auto Resolver::satisfies(const Need& need, const VersionInfo& version) const -> bool {
-    if (need.exact && !(*need.exact == version.version)) return false;
+    if (need.exact && (!(*need.exact == version.version) || need.exact_installed != version.installed)) return false;
+    if (version.unknown_version) return need.spec.empty();
     return need.spec.contains(version.version, true);
 }
 
 // pip's find_matches for one node: the versions, best first, that every need and constraint
 // admits, with pip's prerelease and yanked rules applied to the merged specifier.
-auto Resolver::matches(int node_id, const std::vector<int>& needs) -> std::vector<std::size_t> {
+auto Resolver::matches(int node_id, const std::vector<int>& needs, const std::vector<std::size_t>* incompatible)
+    -> std::vector<std::size_t> {
     const Node& node = m_nodes[static_cast<std::size_t>(node_id)];
     if (!load_project(node.project)) return {};
     const Project& project = m_projects[node.project];
     std::vector<const SpecifierSet*> specs;
-    std::vector<Version> exact;  // a stale extras pin may leave two different ones: then nothing matches
+    std::vector<std::pair<Version, bool>> exact;  // (version, installed); a stale extras pin may leave two
     bool allow_pre = m_request.options.pre;
     bool pinned = false;
     bool any_spec = false;
     for (int n : needs) {
         const Need& need = m_needs[static_cast<std::size_t>(n)];
-        if (need.exact) exact.push_back(*need.exact);
+        if (need.exact) exact.emplace_back(*need.exact, need.exact_installed);
         specs.push_back(&need.spec);
         allow_pre = allow_pre || need.mentions_pre;
         pinned = pinned || need.pinned_op;
@@ -573,7 +641,13 @@ auto Resolver::matches(int node_id, const std::vector<int>& needs) -> std::vecto
         }
     }
     auto admitted = [&](const VersionInfo& v) {
-        if (!std::all_of(exact.begin(), exact.end(), [&](const Version& e) { return e == v.version; })) return false;
+        if (!std::all_of(exact.begin(), exact.end(),
+                         [&](const auto& e) { return e.first == v.version && e.second == v.installed; })) {
+            return false;
+        }
+        // pip keeps an installed version only if the merged specifier contains it (prereleases included); one of
+        // unknown version only where nothing asks for a version.
+        if (v.unknown_version) return std::all_of(specs.begin(), specs.end(), [](const SpecifierSet* s) { return s->empty(); });
         return std::all_of(specs.begin(), specs.end(),
                            [&](const SpecifierSet* s) { return s->contains(v.version, true); });
     };
@@ -589,6 +663,7 @@ auto Resolver::matches(int node_id, const std::vector<int>& needs) -> std::vecto
     bool any_final = false;
     for (std::size_t i = 0; i < project.versions.size(); ++i) {
         const auto& v = project.versions[i];
+        if (v.installed) continue;  // offered below, ahead of the index's files
         if (!v.version.is_prerelease()) any_final = true;
         if (!admitted(v)) continue;
         if (v.version.is_prerelease() && !allow_pre) {
@@ -606,6 +681,20 @@ auto Resolver::matches(int node_id, const std::vector<int>& needs) -> std::vecto
     if (!(all_yanked && pinned)) {
         out.erase(std::remove_if(out.begin(), out.end(), [&](std::size_t i) { return project.versions[i].yanked; }),
                   out.end());
+    }
+    // pip without --upgrade (FoundCandidates with prefers_installed): an installed distribution that every
+    // requirement and constraint admits comes first, and the index's file of its version is left out.
+    if (project.installed) {
+        const std::size_t i = *project.installed;
+        const auto& v = project.versions[i];
+        const bool known_bad =
+            incompatible != nullptr && std::find(incompatible->begin(), incompatible->end(), i) != incompatible->end();
+        if (!known_bad && admitted(v)) {
+            if (!v.unknown_version) {
+                std::erase_if(out, [&](std::size_t k) { return project.versions[k].version == v.version; });
+            }
+            out.insert(out.begin(), i);
+        }
     }
     return out;
 }
@@ -764,7 +853,7 @@ auto Resolver::solve(State& state, int level) -> std::optional<Failure> {
                             {}};
             return Failure{};
         }
-        const std::string version_text = m_projects[project].versions[candidate].version.to_string();
+        const std::string version_text = version_label(m_projects[project].versions[candidate]);
         const auto* deps = load_dependencies(node, candidate);
         if (m_abort) return Failure{};
         if (deps == nullptr) {
@@ -984,7 +1073,7 @@ auto Resolver::pip_resolve(const std::vector<int>& root_needs) -> std::optional<
             if (const auto* c = state.criterion(base))
                 needs.insert(needs.end(), c->information.begin(), c->information.end());
         }
-        auto out = matches(node, needs);
+        auto out = matches(node, needs, &incompatible);
         std::erase_if(out, [&](std::size_t v) {
             return std::find(incompatible.begin(), incompatible.end(), v) != incompatible.end();
         });
@@ -1214,7 +1303,7 @@ auto Resolver::pip_resolve(const std::vector<int>& root_needs) -> std::optional<
 
 auto Resolver::node_label(int node, std::size_t version) const -> std::string {
     const Node& n = m_nodes[static_cast<std::size_t>(node)];
-    return n.key + " " + m_projects[n.project].versions[version].version.to_string();
+    return n.key + " " + version_label(m_projects[n.project].versions[version]);
 }
 
 // "requirements.txt:2 -> b 1.0.0 -> c 2.0": how a parent came to be in the set.
@@ -1246,6 +1335,17 @@ auto Resolver::failure_hint() const -> std::string {
         if (!project.files.empty() && project.versions.empty()) no_file = true;
         for (const auto& v : project.versions) {
             if (v.broken_metadata) broken_metadata = true;
+        }
+    }
+    for (std::size_t p : m_failed_projects) {
+        auto it = m_constraints.find(m_projects[p].name);
+        if (it == m_constraints.end()) continue;
+        for (std::size_t c : it->second) {
+            if (m_request.constraints[c].source != ConstraintSource::mwaa_essential) continue;
+            return fmt::format(
+                "MWAA always installs with its essential pins, and users cannot override them: pick versions "
+                "of your requirements that accept {}{}, or a target whose image has a version they accept",
+                m_projects[p].name, m_request.constraints[c].requirement.specifier.to_string());
         }
     }
     if (broken_metadata) {
@@ -1335,7 +1435,7 @@ auto Resolver::explain_no_match(const State& state, int node, const std::vector<
     };
     std::vector<std::string> excluded;
     for (const auto& v : project.versions) {
-        if (!spec_ok(v.version)) continue;
+        if (v.installed || !spec_ok(v.version)) continue;
         if (v.version.is_prerelease()) {
             excluded.push_back(
                 fmt::format("{} {} is a prerelease (allowed with --pre, or when a specifier names a "
@@ -1354,12 +1454,18 @@ auto Resolver::explain_no_match(const State& state, int node, const std::vector<
     }
     std::string available;
     std::size_t count = 0;
+    std::vector<const VersionInfo*> listed;
+    if (project.installed) listed.push_back(&project.versions[*project.installed]);
     for (const auto& v : project.versions) {
+        if (!v.installed && !(project.installed && v.version == project.versions[*project.installed].version))
+            listed.push_back(&v);
+    }
+    for (const auto* v : listed) {
         if (count == 12) {
             available += ", ...";
             break;
         }
-        available += (count++ > 0 ? ", " : "") + v.version.to_string();
+        available += (count++ > 0 ? ", " : "") + version_label(*v);
     }
     lines.push_back(fmt::format("  available versions of {}: {}", project.name, available));
     if (excluded.size() > 8) {
@@ -1386,8 +1492,18 @@ auto Resolver::build_resolution(const State& state) -> Resolution {
         if (pkg.name.empty()) {
             pkg.name = project.name;
             pkg.version = info.version;
-            pkg.file = project.files[info.file];
+            if (info.file != k_no_file) pkg.file = project.files[info.file];
             pkg.is_wheel = info.is_wheel;
+            pkg.installed = info.installed;
+            pkg.version_known = !info.unknown_version;
+            if (!info.installed && project.installed) {
+                const auto& image = project.versions[*project.installed];
+                if (!image.unknown_version && image.version == info.version) {
+                    pkg.installed = true;  // pip leaves an installed distribution of the chosen version alone
+                } else {
+                    pkg.replaces = image.unknown_version ? std::string() : image.version.to_string();
+                }
+            }
             if (auto it = m_constraints.find(project.name); it != m_constraints.end()) {
                 for (std::size_t c : it->second) {
                     const auto& constraint = m_request.constraints[c];
@@ -1424,7 +1540,7 @@ auto Resolver::build_resolution(const State& state) -> Resolution {
         const Project& project = m_projects[m_project_by_name[name]];
         std::size_t told = 0;
         for (const auto& r : project.rejected) {
-            if (!(pkg.version < r.version) || told == 3) continue;
+            if (pkg.installed || !(pkg.version < r.version) || told == 3) continue;
             if (r.kind != RejectKind::sdist_only && r.kind != RejectKind::platform) continue;
             bool wanted = true;
             for (const auto& [node_id, needs] : state.criteria) {

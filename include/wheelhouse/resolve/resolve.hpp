@@ -83,11 +83,21 @@ struct Options {
     std::size_t max_attempts = 200000;
 };
 
+// A distribution the target environment already has (an MWAA image's packages). pip run without --upgrade keeps
+// an installed version that satisfies every requirement and constraint on it (its "only if needed" strategy):
+// that candidate comes first, and the index's file of the same version is never taken instead.
+struct InstalledDistribution {
+    std::string name;                       // canonical (PEP 503)
+    std::optional<pep440::Version> version;  // nullopt: installed, version unknown (satisfies only a bare name)
+};
+
 struct Request {
     std::vector<RootRequirement> requirements;
     std::vector<Constraint> constraints;
     tags::Target target;
     Options options;
+    // Its requirements are read from the index's metadata of the same version (none when the index lacks it).
+    std::vector<InstalledDistribution> installed;
 };
 
 // One reason a package is in the set.
@@ -108,6 +118,12 @@ struct ResolvedPackage {
     pep440::Version version;
     CandidateFile file;  // the best-ranked compatible wheel (or sdist when allowed)
     bool is_wheel = true;
+    // Kept from the environment (Request::installed): nothing to install. `file` is then the index's file of that
+    // version when there is one (empty filename otherwise); `version_known` is false for an unknown version.
+    bool installed = false;
+    bool version_known = true;
+    // Installed in the environment at another version, which installing this one replaces ("" if unknown).
+    std::optional<std::string> replaces;
     std::vector<std::string> extras;  // extras activated, canonical and sorted
     std::vector<RequiredBy> required_by;
     std::vector<AppliedConstraint> constraints;
