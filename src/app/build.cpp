@@ -79,8 +79,10 @@ private:
 
 // What the bundle will hold, whichever way it was decided (a resolution or a lock).
 struct Plan {
-    std::vector<LockedPackage> packages;             // public URLs (no credentials), for the report
+    std::vector<LockedPackage> packages;             // bundled; public URLs (no credentials), for the report
     std::vector<std::string> fetch_urls;             // same order; may carry credentials
+    std::vector<LockedPackage> provided;             // kept from the target's image: left out of the bundle
+    std::optional<InstalledSet> image;               // the installed set the plan was made against
     std::vector<bundle::ResolvedRequirement> roots;  // the user's top-level lines, pinned
     std::string constraints;                         // constraints.txt
     std::vector<std::string> warnings;
@@ -89,24 +91,6 @@ struct Plan {
     bool require_hashes = false;
     std::map<std::string, std::vector<std::string>> allowed_sha256;  // canonical project -> digests
 };
-
-auto make_http_options(const BuildOptions& options, const std::vector<std::string>& trusted_hosts) -> http::Options {
-    http::Options http_options;
-    http_options.max_concurrency = std::max<std::size_t>(1, options.jobs);
-    http_options.max_per_host = http_options.max_concurrency;
-    http_options.ca_bundle = options.cert;
-    http_options.trusted_hosts = trusted_hosts;
-    http_options.cancel = options.cancel;
-    if (options.timeout) {
-        http_options.connect_timeout = *options.timeout;
-        http_options.low_speed_time = *options.timeout;
-    }
-    return http_options;
-}
-
-auto make_engine(const BuildOptions& options, const std::vector<std::string>& trusted_hosts) -> Expected<http::Engine> {
-    return http::Engine::create(make_http_options(options, trusted_hosts));
-}
 
 // "file:line" -> Origin, for constraints that went through the resolver's representation.
 auto to_entry(const resolve::Constraint& constraint) -> reqfile::Entry {
@@ -135,23 +119,28 @@ auto sdist_error(const std::string& name, const std::string& version, const std:
         .error;
 }
 
-// Step 1a: resolve the inputs for the target through the package indexes (the lock command's pieces).
-auto plan_from_resolution(const BuildOptions& options, const Inputs& inputs, http::Engine& engine,
-                          AheadFetcher* ahead = nullptr) -> Expected<Plan> {
-    if (inputs.sources.index_urls.empty() && inputs.sources.find_links.empty()) {
-        return make_error(ErrorCode::usage, "no package source: --no-index without --find-links", {},
-                          "pass --find-links DIR, or drop --no-index");
+// "MWAA will replace the image's protobuf 4.25.5 with 5.28.3 (required by a 1.0: protobuf>=5)".
+auto replacement_warning(const LockedPackage& p, const InstalledSet& image) -> std::string {
+    std::vector<std::string> who;
+    for (const auto& r : p.required_by) {
+        who.push_back(r.parent.empty() ? fmt::format("{} ({})", r.requirement, r.origin)
+                                       : fmt::format("{}: {}", r.parent, r.requirement));
+        if (who.size() == 3) break;
     }
-    index::ClientOptions client_options;
-    client_options.sources = inputs.sources;
-    client_options.cache_dir = options.cache_dir;
-    auto client = index::Client::create(engine, client_options);
-    if (!client) return unexpected(std::move(client).error());
-    ClientProvider provider(*client, options.target, inputs.options.pre, options.reporter);
-    provider.set_constraints(inputs.constraints);
-    if (inputs.require_hashes) provider.set_allowed_hashes(inputs.hashes);
+    return fmt::format("MWAA will replace {}'s {} {} with the bundled {} (required by {})", image.label, p.name,
+                       p.replaces->empty() ? std::string("(version unknown)") : *p.replaces, p.version,
+                       who.empty() ? std::string("the request") : util::join(who, "; "));
+}
+
+// Step 1a: resolve the inputs for the target through the package indexes (the step lock and mirror share); what
+// the target's image keeps is left out.
+auto plan_from_resolution(const BuildOptions& options, PreparedInputs& prepared, AheadFetcher* ahead = nullptr)
+    -> Expected<Plan> {
+    const Inputs& inputs = prepared.inputs;
+    ResolveHooks hooks;
+    hooks.cache_dir = options.cache_dir;
     if (ahead != nullptr) {
-        provider.set_on_likely([&](const index::Candidate& c) {
+        hooks.on_likely = [&](const index::Candidate& c) {
             auto sha = c.hashes.find("sha256");
             if (!c.is_wheel() || sha == c.hashes.end() || index::file_url_path(c.url)) return;
             fetch::WheelRequest request;
@@ -160,38 +149,29 @@ auto plan_from_resolution(const BuildOptions& options, const Inputs& inputs, htt
             request.sha256.push_back(sha->second);
             request.size = c.size;
             ahead->add(std::move(request));
-        });
+        };
     }
-
-    resolve::Request request;
-    request.requirements = inputs.requirements;
-    request.constraints = inputs.constraints;
-    request.target = options.target;
-    request.options = inputs.options;
-    auto resolution = resolve::resolve(request, provider);
-    if (!resolution) return unexpected(std::move(resolution).error());
+    auto resolved = resolve_for_target(prepared, options.target, options.transfer, hooks);
+    if (!resolved) return unexpected(std::move(resolved).error());
 
     Plan plan;
     plan.require_hashes = inputs.require_hashes;
     plan.allowed_sha256 = inputs.hashes;
-    plan.notes = resolution->notes;
+    plan.notes = std::move(resolved->notes);
     plan.warnings = inputs.warnings;
+    plan.image = inputs.installed;
     std::map<std::string, std::string> versions;
-    for (const auto& p : resolution->packages) {
-        if (!p.is_wheel) return unexpected(sdist_error(p.name, p.version.to_string(), p.file.filename));
-        LockedPackage locked;
-        locked.name = p.name;
-        locked.version = p.version.to_string();
-        locked.filename = p.file.filename;
-        locked.url = cache::strip_credentials(p.file.url);
-        if (auto it = p.file.hashes.find("sha256"); it != p.file.hashes.end()) locked.sha256 = it->second;
-        locked.size = p.file.size;
-        locked.extras = p.extras;
-        locked.required_by = p.required_by;
-        locked.origin = provider.origin(p.file.url);
-        versions[p.name] = locked.version;
-        plan.packages.push_back(std::move(locked));
-        plan.fetch_urls.push_back(index::with_credentials(p.file.url, inputs.sources));
+    for (std::size_t i = 0; i < resolved->packages.size(); ++i) {
+        auto& p = resolved->packages[i];
+        versions[p.name] = p.version;
+        if (!p.provided_by.empty()) {
+            plan.provided.push_back(std::move(p));
+            continue;
+        }
+        if (!p.is_wheel) return unexpected(sdist_error(p.name, p.version, p.filename));
+        if (p.replaces && inputs.installed) plan.warnings.push_back(replacement_warning(p, *inputs.installed));
+        plan.packages.push_back(std::move(p));
+        plan.fetch_urls.push_back(std::move(resolved->fetch_urls[i]));
     }
     std::set<std::string> pinned;
     const auto environment = options.target.marker_environment();
@@ -231,12 +211,28 @@ auto plan_from_lock(const BuildOptions& options, const fs::path& path) -> Expect
             "pass the lock's --target, or lock again for this target");
     }
     Plan plan;
+    const bool whole_closure = options.inputs.full_bundle;
+    if (!whole_closure) plan.image = lock->image;
     std::vector<reqfile::Entry> pins;
     std::set<std::string> pinned;
     for (const auto& p : lock->packages) {
-        if (!p.is_wheel) return unexpected(sdist_error(p.name, p.version, p.filename));
-        plan.packages.push_back(p);
-        plan.fetch_urls.push_back(p.url);
+        const bool provided = !p.provided_by.empty();
+        if (provided && (!whole_closure || p.filename.empty())) {
+            if (whole_closure) {
+                return make_error(ErrorCode::invalid_input,
+                                  fmt::format("{}: {} is provided by the image and the lock names no file for it, so "
+                                              "--full-bundle cannot bundle it",
+                                              path.string(), p.name),
+                                  {}, "lock again with --full-bundle");
+            }
+            plan.provided.push_back(p);
+        } else {
+            if (!p.is_wheel) return unexpected(sdist_error(p.name, p.version, p.filename));
+            plan.packages.push_back(p);
+            plan.packages.back().provided_by.clear();
+            plan.fetch_urls.push_back(p.url);
+        }
+        if (p.version.empty()) continue;  // kept from the image at an unknown version: nothing to pin
         auto pin = pep508::Requirement::parse(p.name + "==" + p.version);
         if (!pin) return unexpected(std::move(pin).error());
         pins.push_back(to_entry({*pin, path.string(), resolve::ConstraintSource::user}));
@@ -247,7 +243,7 @@ auto plan_from_lock(const BuildOptions& options, const fs::path& path) -> Expect
             plan.roots.push_back({*requirement, p.version, {}});
         }
     }
-    if (plan.roots.empty() && !plan.packages.empty()) {
+    if (plan.roots.empty() && !lock->packages.empty()) {
         return make_error(ErrorCode::invalid_input,
                           fmt::format("{}: no package is marked as a top-level requirement", path.string()));
     }
@@ -335,7 +331,7 @@ auto fetch_all(const BuildOptions& options, Plan& plan, http::Engine& engine, co
     auto fetch_here = [&](std::vector<fetch::WheelRequest> batch,
                           const std::vector<std::size_t>& where) -> Expected<void> {
         if (batch.empty()) return {};
-        auto report = fetch::fetch_wheels(batch, engine, store, fetch_options, options.reporter);
+        auto report = fetch::fetch_wheels(batch, engine, store, fetch_options, options.transfer.reporter);
         if (!report.ok()) return unexpected(report.failure(options.offline));
         result.downloaded += report.stats.downloaded;
         result.cached += report.stats.cached;
@@ -405,13 +401,6 @@ auto fetch_all(const BuildOptions& options, Plan& plan, http::Engine& engine, co
     return out;
 }
 
-auto required_by_json(const std::vector<resolve::RequiredBy>& list) -> nlohmann::json {
-    auto out = nlohmann::json::array();
-    for (const auto& r : list)
-        out.push_back({{"parent", r.parent}, {"requirement", r.requirement}, {"origin", r.origin}});
-    return out;
-}
-
 auto join_path(std::string_view base, std::string_view sub) -> std::string {
     std::string out(base);
     while (out.size() > 1 && out.back() == '/') out.pop_back();
@@ -463,11 +452,20 @@ auto read_lock_file(const fs::path& path) -> Expected<LockFile> {
         auto version = string_of(j, "version");
         auto filename = string_of(j, "filename");
         auto url = string_of(j, "url");
-        if (!name || !version || !filename || !url) return bad("a package lacks name, version, filename or url");
+        p.provided_by = string_of(j, "provided_by").value_or("");
+        if (!p.provided_by.empty() && p.provided_by != "image") return bad("provided_by is not \"image\"");
+        // What the image provides may have no file on the index, and an unknown version.
+        const bool provided = !p.provided_by.empty();
+        if (!name || (!version && !provided) || ((!filename || !url) && !provided)) {
+            return bad("a package lacks name, version, filename or url");
+        }
+        if (!pep508::is_valid_name(*name))
+            return bad(fmt::format("'{}' is not a project name", util::elide(*name, 100)));
         p.name = pep508::canonicalize_name(*name);
-        p.version = *version;
-        p.filename = *filename;
-        p.url = *url;
+        p.version = version.value_or("");
+        p.filename = filename.value_or("");
+        p.url = url.value_or("");
+        if (j.contains("replaces") && j["replaces"].is_string()) p.replaces = j["replaces"].get<std::string>();
         p.sha256 = string_of(j, "sha256").value_or("");
         if (!p.sha256.empty() && !cache::is_sha256_hex(p.sha256)) return bad(p.filename + ": sha256 is not a digest");
         if (j.contains("size") && j["size"].is_number_unsigned()) p.size = j["size"].get<std::uint64_t>();
@@ -484,7 +482,7 @@ auto read_lock_file(const fs::path& path) -> Expected<LockFile> {
             }
         }
         p.origin = string_of(j, "origin").value_or("");
-        if (p.is_wheel) {
+        if (p.is_wheel && !p.filename.empty()) {
             // The name and version decide what the bundle claims to install; they must be the file's.
             auto parsed = tags::WheelFilename::parse(p.filename);
             if (!parsed) return bad(fmt::format("'{}' is not a wheel file name", util::elide(p.filename, 200)));
@@ -497,13 +495,36 @@ auto read_lock_file(const fs::path& path) -> Expected<LockFile> {
         }
         lock.packages.push_back(std::move(p));
     }
+    if (doc.contains("image") && doc["image"].is_object()) {
+        const auto& image = doc["image"];
+        InstalledSet set;
+        set.preset = string_of(image, "preset").value_or("");
+        set.source = string_of(image, "source").value_or("");
+        set.label = set.preset.empty() ? set.source : "the " + set.preset + " image";
+        if (image.contains("installed") && image["installed"].is_array()) {
+            for (const auto& d : image["installed"]) {
+                auto dist_name = d.is_object() ? string_of(d, "name") : std::nullopt;
+                if (!dist_name) return bad("an installed package has no name");
+                resolve::InstalledDistribution dist;
+                dist.name = pep508::canonicalize_name(*dist_name);
+                if (auto v = string_of(d, "version")) {
+                    auto parsed = pep440::Version::parse(*v);
+                    if (!parsed)
+                        return bad(fmt::format("installed {}: '{}' is not a version", dist.name, util::elide(*v, 100)));
+                    dist.version = *parsed;
+                }
+                set.packages.push_back(std::move(dist));
+            }
+        }
+        lock.image = std::move(set);
+    }
     return lock;
 }
 
 namespace {
 
 auto interrupted(const BuildOptions& options) -> bool {
-    return options.cancel != nullptr && options.cancel->load();
+    return options.transfer.cancel != nullptr && options.transfer.cancel->load();
 }
 
 auto interrupted_error() -> Unexpected<Error> {
@@ -525,8 +546,6 @@ auto build(const BuildOptions& options) -> Expected<BuildResult> {
     result.source_date_epoch = *epoch;
     auto flags = flags_from_environment(options.inputs.flags, options.inputs.environment);
     if (!flags) return unexpected(std::move(flags).error());
-    auto engine = make_engine(options, flags->trusted_hosts);
-    if (!engine) return unexpected(std::move(engine).error());
 
     // The content-addressed wheel cache (a private, temporary one with --no-cache): wheels go there from step 1
     // on, as the resolution names them.
@@ -549,7 +568,11 @@ auto build(const BuildOptions& options) -> Expected<BuildResult> {
     auto phase = Clock::now();
     Expected<Plan> plan = Plan{};
     std::unique_ptr<AheadFetcher> fetcher;
+    std::optional<http::Engine> engine;
     if (options.locked) {
+        auto created = http::Engine::create(http_options(options.transfer, flags->trusted_hosts));
+        if (!created) return unexpected(std::move(created).error());
+        engine.emplace(std::move(*created));
         plan = plan_from_lock(options, *options.locked);
         if (plan) {
             // A lock holds URLs without credentials: the index flags (and PIP_*) give them back per host.
@@ -561,25 +584,24 @@ auto build(const BuildOptions& options) -> Expected<BuildResult> {
             for (auto& url : plan->fetch_urls) url = index::with_credentials(url, given);
         }
     } else {
-        auto inputs = read_inputs(options.inputs, *engine);
-        if (!inputs) return unexpected(std::move(inputs).error());
-        if (inputs->trusted_hosts != flags->trusted_hosts) {  // files may add --trusted-host lines
-            engine = make_engine(options, inputs->trusted_hosts);
-            if (!engine) return unexpected(std::move(engine).error());
-        }
+        auto prepared = prepare_inputs(options.inputs, options.transfer);
+        if (!prepared) return unexpected(std::move(prepared).error());
         // Wheels start downloading while the resolution goes on, on a second engine (not offline, and not in
         // hash-checking mode, where only the user's digests may decide what is fetched).
-        if (!options.offline && !inputs->require_hashes) {
-            auto created =
-                AheadFetcher::create(make_http_options(options, inputs->trusted_hosts), *store, fetch::FetchOptions{});
+        if (!options.offline && !prepared->inputs.require_hashes) {
+            auto created = AheadFetcher::create(http_options(options.transfer, prepared->inputs.trusted_hosts), *store,
+                                                fetch::FetchOptions{});
             if (created) fetcher = std::move(*created);  // without it the fetch step does it all
         }
-        plan = plan_from_resolution(options, *inputs, *engine, fetcher.get());
+        plan = plan_from_resolution(options, *prepared, fetcher.get());
         if (fetcher && (!plan || interrupted(options))) fetcher->abort();
+        engine.emplace(std::move(prepared->engine));
     }
     if (!plan) return unexpected(std::move(plan).error());
     result.warnings = plan->warnings;
     result.notes = plan->notes;
+    result.image = plan->image;
+    result.provided = plan->provided;
     result.timings.resolve = elapsed(phase);
 
     if (interrupted(options)) return interrupted_error();
@@ -656,20 +678,32 @@ auto build_report_json(const BuildResult& result) -> nlohmann::json {
                      {"abis", t.abis()},
                      {"platforms", t.platforms()}};
     auto packages = nlohmann::json::array();
-    for (const auto& built : result.packages) {
-        const auto& p = built.locked;
-        packages.push_back({{"name", p.name},
-                            {"version", p.version},
-                            {"filename", p.filename},
-                            {"url", p.url},
-                            {"sha256", p.sha256},
-                            {"size", p.size ? nlohmann::json(*p.size) : nlohmann::json(nullptr)},
-                            {"kind", p.is_wheel ? "wheel" : "sdist"},
-                            {"extras", p.extras},
-                            {"required_by", required_by_json(p.required_by)},
-                            {"origin", p.origin}});
-    }
+    for (const auto& built : result.packages) packages.push_back(locked_package_json(built.locked));
     doc["packages"] = packages;
+    if (result.image) {
+        auto image = installed_set_json(*result.image);
+        auto provided = nlohmann::json::array();
+        for (const auto& p : result.provided) {
+            provided.push_back({{"name", p.name},
+                                {"version", p.version.empty() ? nlohmann::json(nullptr) : nlohmann::json(p.version)},
+                                {"filename", p.filename.empty() ? nlohmann::json(nullptr) : nlohmann::json(p.filename)},
+                                {"size", p.size ? nlohmann::json(*p.size) : nlohmann::json(nullptr)}});
+        }
+        auto replaced = nlohmann::json::array();
+        for (const auto& built : result.packages) {
+            const auto& p = built.locked;
+            if (!p.replaces) continue;
+            replaced.push_back(
+                {{"name", p.name},
+                 {"image_version", p.replaces->empty() ? nlohmann::json(nullptr) : nlohmann::json(*p.replaces)},
+                 {"version", p.version},
+                 {"required_by", required_by_json(p.required_by)}});
+        }
+        image["provided"] = std::move(provided);
+        image["replaced"] = std::move(replaced);
+        image["provided_bytes"] = result.provided_bytes();
+        doc["image"] = std::move(image);
+    }
     doc["bundle"] = {{"file", k_plugins_zip},
                      {"sha256", result.bundle_sha256},
                      {"size", result.bundle_size},

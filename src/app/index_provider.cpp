@@ -93,6 +93,12 @@ void ClientProvider::hint(const std::string& project, const pep440::SpecifierSet
     list.push_back(specifier);
 }
 
+void ClientProvider::set_installed(const std::vector<resolve::InstalledDistribution>& installed) {
+    for (const auto& d : installed) {
+        if (d.version) m_installed.insert_or_assign(tags::normalize_name(d.name), *d.version);
+    }
+}
+
 void ClientProvider::set_constraints(const std::vector<resolve::Constraint>& constraints) {
     const auto env = m_target.marker_environment();
     for (const auto& c : constraints) {
@@ -109,26 +115,43 @@ void ClientProvider::set_constraints(const std::vector<resolve::Constraint>& con
 auto ClientProvider::prefetch_metadata(const std::vector<std::string>& projects) -> std::vector<std::string> {
     std::vector<std::string> chosen(projects.size());
     std::vector<index::Candidate> wanted;
+    std::set<std::string> kept;  // of `wanted`: installed versions the resolver is likely to keep
     auto python = pep440::Version::parse(m_target.python().full_version());
     for (std::size_t i = 0; i < projects.size(); ++i) {
         const auto& p = projects[i];
         auto it = m_pages.find(p);
         if (it == m_pages.end() || !it->second) continue;
         const auto hints = m_hints.find(p);
+        auto admitted = [&](const pep440::Version& v) {
+            return hints == m_hints.end() ||
+                   std::all_of(hints->second.begin(), hints->second.end(),
+                               [&](const pep440::SpecifierSet& s) { return s.contains(v, true); });
+        };
         const index::Candidate* best = nullptr;
         std::size_t best_priority = 0;
+        // An installed version the specifiers seen so far admit is what the resolver keeps: its metadata is the
+        // one it reads (and its wheel is not bundled, so it is not fetched ahead).
+        bool keeps_installed = false;
+        if (auto installed = m_installed.find(p); installed != m_installed.end() && admitted(installed->second)) {
+            for (const auto& c : it->second->candidates) {
+                if (!c.is_wheel() || !(c.version() == installed->second)) continue;
+                auto rank = m_target.rank(*c.wheel());
+                if (rank.compatible && (best == nullptr || rank.priority < best_priority)) {
+                    best = &c;
+                    best_priority = rank.priority;
+                }
+            }
+            keeps_installed = best != nullptr;
+        }
         for (const auto& c : it->second->candidates) {
+            if (keeps_installed) break;
             if (!c.is_wheel() || c.yanked) continue;
             if (!m_pre && c.version().is_prerelease()) continue;
             if (c.requires_python) {
                 auto spec = pep440::SpecifierSet::parse(*c.requires_python);
                 if (spec && python && !spec->contains(*python, true)) continue;
             }
-            if (hints != m_hints.end() &&
-                !std::all_of(hints->second.begin(), hints->second.end(),
-                             [&](const pep440::SpecifierSet& s) { return s.contains(c.version(), true); })) {
-                continue;
-            }
+            if (!admitted(c.version())) continue;
             auto rank = m_target.rank(*c.wheel());
             if (!rank.compatible) continue;
             if (best == nullptr || best->version() < c.version() ||
@@ -142,6 +165,7 @@ auto ClientProvider::prefetch_metadata(const std::vector<std::string>& projects)
         if (m_metadata.find(best->url) == m_metadata.end() &&
             std::none_of(wanted.begin(), wanted.end(), [&](const auto& w) { return w.url == best->url; })) {
             wanted.push_back(*best);
+            if (keeps_installed) kept.insert(best->url);
         }
     }
     if (wanted.empty()) return chosen;
@@ -152,7 +176,7 @@ auto ClientProvider::prefetch_metadata(const std::vector<std::string>& projects)
         const bool usable = results[i].has_value();
         m_metadata.emplace(wanted[i].url, results[i] ? Expected<metadata::Metadata>(std::move(results[i]->parsed))
                                                      : Expected<metadata::Metadata>(unexpected(results[i].error())));
-        if (usable && m_on_likely) m_on_likely(wanted[i]);
+        if (usable && m_on_likely && kept.count(wanted[i].url) == 0) m_on_likely(wanted[i]);
     }
     return chosen;
 }

@@ -466,6 +466,14 @@ auto read_inputs(const InputOptions& options, http::Engine& engine) -> Expected<
         }
     }
 
+    // What the target already has: the --installed file (a preset's image set is used otherwise), unless the
+    // whole closure is asked for.
+    if (!options.full_bundle && options.installed_file) {
+        auto installed = read_installed_file(*options.installed_file);
+        if (!installed) return unexpected(std::move(installed).error());
+        inputs.installed = std::move(*installed);
+    }
+
     if (no_index) index_urls.clear();
     inputs.sources.index_urls = index_urls;
     inputs.sources.find_links = find_links;
@@ -484,6 +492,50 @@ auto read_inputs(const InputOptions& options, http::Engine& engine) -> Expected<
         return make_error(ErrorCode::usage, "nothing to lock: no requirements given", {}, "pass -r requirements.txt");
     }
     return inputs;
+}
+
+auto read_installed_file(const fs::path& path) -> Expected<InstalledSet> {
+    auto text = util::read_file(path);
+    if (!text) return unexpected(std::move(text).error());
+    // pip freeze writes editable installs as `-e <location>`: nothing the bundle could hold or replace.
+    std::string kept;
+    for (auto line : util::split(*text, '\n')) {
+        auto trimmed = util::trim(line);
+        bool editable = trimmed.starts_with("-e ") || trimmed.starts_with("--editable");
+        kept += editable ? std::string() : std::string(line);
+        kept += '\n';
+    }
+    reqfile::ParseOptions parse;
+    parse.environment = [](std::string_view) { return std::optional<std::string>(); };
+    auto parsed = reqfile::parse_text(kept, path.string(), parse);
+    if (!parsed) return unexpected(std::move(parsed).error());
+    InstalledSet set;
+    set.label = path.filename().string();
+    set.source = path.string();
+    std::set<std::string> seen;
+    for (const auto& entry : parsed->requirements) {
+        const Location where{entry.origin.file, entry.origin.line, 0};
+        resolve::InstalledDistribution dist;
+        dist.name = entry.requirement.canonical_name();
+        const auto& clauses = entry.requirement.specifier.specifiers();
+        if (entry.kind != reqfile::EntryKind::named || entry.requirement.url) {
+            // `name @ file:///...`: installed from a file; pip freeze does not say which version.
+        } else if (clauses.size() == 1 && clauses[0].op() == pep440::Operator::equal && !clauses[0].is_wildcard() &&
+                   clauses[0].version()) {
+            dist.version = *clauses[0].version();
+        } else if (!clauses.empty()) {
+            return make_error(ErrorCode::invalid_input,
+                              fmt::format("'{}': an installed package is written name==version", entry.text), where,
+                              "write the file with `pip freeze` (or `pip list --format=freeze`) on the target");
+        }
+        if (!seen.insert(dist.name).second) {
+            return make_error(ErrorCode::invalid_input, fmt::format("{} is listed twice", dist.name), where,
+                              "an environment has one version of each package: keep one line");
+        }
+        set.packages.push_back(std::move(dist));
+    }
+    std::sort(set.packages.begin(), set.packages.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+    return set;
 }
 
 auto check_hash_allowed(const std::map<std::string, std::vector<std::string>>& allowed, std::string_view project,

@@ -54,14 +54,6 @@ auto fill_missing_hashes(std::vector<LockedPackage>& packages, http::Engine& eng
     return {};
 }
 
-auto required_by_json(const std::vector<resolve::RequiredBy>& list) -> nlohmann::json {
-    auto out = nlohmann::json::array();
-    for (const auto& r : list) {
-        out.push_back({{"parent", r.parent}, {"requirement", r.requirement}, {"origin", r.origin}});
-    }
-    return out;
-}
-
 // Index URLs in the pinned file: credentials never leave the process (pip finds them in ~/.netrc or a keyring).
 auto public_url(std::string_view url) -> std::string {
     return cache::strip_credentials(url);
@@ -70,90 +62,46 @@ auto public_url(std::string_view url) -> std::string {
 }  // namespace
 
 auto lock(const LockOptions& options) -> Expected<LockResult> {
-    http::Options http_options;
-    http_options.max_concurrency = std::max<std::size_t>(1, options.jobs);
-    http_options.max_per_host = http_options.max_concurrency;
-    http_options.ca_bundle = options.cert;
-    if (options.timeout) {
-        http_options.connect_timeout = *options.timeout;
-        http_options.low_speed_time = *options.timeout;
-    }
-    // Trusted hosts may come from files too: read the inputs with the flags' list, then rebuild the engine.
-    http_options.trusted_hosts = options.inputs.flags.trusted_hosts;
-    auto engine = http::Engine::create(http_options);
-    if (!engine) return unexpected(std::move(engine).error());
-    auto inputs = read_inputs(options.inputs, *engine);
-    if (!inputs) return unexpected(std::move(inputs).error());
-    if (inputs->trusted_hosts != http_options.trusted_hosts) {
-        http_options.trusted_hosts = inputs->trusted_hosts;
-        engine = http::Engine::create(http_options);
-        if (!engine) return unexpected(std::move(engine).error());
-    }
-    if (inputs->sources.index_urls.empty() && inputs->sources.find_links.empty()) {
-        return make_error(ErrorCode::usage, "no package source: --no-index without --find-links", {},
-                          "pass --find-links DIR, or drop --no-index");
-    }
-
-    index::ClientOptions client_options;
-    client_options.sources = inputs->sources;
-    client_options.cache_dir = options.inputs.cache_dir;
-    auto client = index::Client::create(*engine, client_options);
-    if (!client) return unexpected(std::move(client).error());
-
-    ClientProvider provider(*client, options.target, inputs->options.pre, options.reporter);
-    provider.set_constraints(inputs->constraints);
-    if (inputs->require_hashes) provider.set_allowed_hashes(inputs->hashes);
-    resolve::Request request;
-    request.requirements = inputs->requirements;
-    request.constraints = inputs->constraints;
-    request.target = options.target;
-    request.options = inputs->options;
-    auto resolution = resolve::resolve(request, provider);
-    if (!resolution) return unexpected(std::move(resolution).error());
+    auto prepared = prepare_inputs(options.inputs, options.transfer);
+    if (!prepared) return unexpected(std::move(prepared).error());
+    auto resolved = resolve_for_target(*prepared, options.target, options.transfer, {options.inputs.cache_dir, {}});
+    if (!resolved) return unexpected(std::move(resolved).error());
 
     LockResult result;
     result.target = options.target;
-    result.notes = resolution->notes;
-    for (const auto& p : resolution->packages) {
-        LockedPackage locked;
-        locked.name = p.name;
-        locked.version = p.version.to_string();
-        locked.filename = p.file.filename;
-        locked.url = public_url(p.file.url);
-        if (auto it = p.file.hashes.find("sha256"); it != p.file.hashes.end()) locked.sha256 = it->second;
-        locked.size = p.file.size;
-        locked.is_wheel = p.is_wheel;
-        locked.extras = p.extras;
-        locked.required_by = p.required_by;
-        locked.origin = provider.origin(p.file.url);
+    result.notes = std::move(resolved->notes);
+    result.packages = std::move(resolved->packages);
+    result.requests = resolved->requests;
+    const auto install = to_install(result.packages);
+    for (std::size_t i : install) {
+        const auto& p = result.packages[i];
         if (!p.is_wheel) {
             result.notes.push_back(fmt::format("{} {}: only an sdist ({}) is available for the target; {}", p.name,
-                                               locked.version, p.file.filename, resolve::sdist_hint));
+                                               p.version, p.filename, resolve::sdist_hint));
         }
-        result.packages.push_back(std::move(locked));
     }
     // Download hashes from the URL with credentials (the resolver's copy), then keep only the public one.
-    std::vector<LockedPackage> with_credentials = result.packages;
-    for (std::size_t i = 0; i < with_credentials.size(); ++i)
-        with_credentials[i].url = resolution->packages[i].file.url;
-    if (auto ok = fill_missing_hashes(with_credentials, *engine, options.reporter); !ok)
+    std::vector<LockedPackage> with_credentials;
+    for (std::size_t i : install) {
+        with_credentials.push_back(result.packages[i]);
+        with_credentials.back().url = resolved->fetch_urls[i];
+    }
+    if (auto ok = fill_missing_hashes(with_credentials, prepared->engine, options.transfer.reporter); !ok)
         return unexpected(std::move(ok).error());
-    for (std::size_t i = 0; i < with_credentials.size(); ++i) {
-        result.packages[i].sha256 = with_credentials[i].sha256;
-        result.packages[i].size = with_credentials[i].size;
+    for (std::size_t k = 0; k < install.size(); ++k) {
+        result.packages[install[k]].sha256 = with_credentials[k].sha256;
+        result.packages[install[k]].size = with_credentials[k].size;
     }
     // Hash-checking mode (pip's): only the user's digests count, for dependencies too; the lock records a file
-    // only if one of its requirement's --hash lines names it.
-    if (inputs->require_hashes) {
-        for (const auto& p : result.packages) {
-            auto allowed = check_hash_allowed(inputs->hashes, p.name, p.version, p.filename, p.sha256);
+    // only if one of its requirement's --hash lines names it. What the image keeps needs no file.
+    if (prepared->inputs.require_hashes) {
+        for (std::size_t i : install) {
+            const auto& p = result.packages[i];
+            auto allowed = check_hash_allowed(prepared->inputs.hashes, p.name, p.version, p.filename, p.sha256);
             if (!allowed) return unexpected(std::move(allowed).error());
         }
     }
-    std::sort(result.packages.begin(), result.packages.end(),
-              [](const LockedPackage& a, const LockedPackage& b) { return a.name < b.name; });
-    result.requests = client->stats().requests;
-    result.inputs = std::move(*inputs);
+    result.inputs = std::move(prepared->inputs);
     return result;
 }
 
@@ -185,20 +133,9 @@ auto lock_json(const LockResult& result) -> nlohmann::json {
     doc["sources"] = {{"index_urls", indexes}, {"find_links", links}, {"no_index", result.inputs.sources.no_index}};
     doc["options"] = {{"pre", result.inputs.options.pre}, {"only_binary", result.inputs.options.only_binary}};
     auto packages = nlohmann::json::array();
-    for (const auto& p : result.packages) {
-        nlohmann::json j = {{"name", p.name},
-                            {"version", p.version},
-                            {"filename", p.filename},
-                            {"url", p.url},
-                            {"sha256", p.sha256},
-                            {"size", p.size ? nlohmann::json(*p.size) : nlohmann::json(nullptr)},
-                            {"kind", p.is_wheel ? "wheel" : "sdist"},
-                            {"extras", p.extras},
-                            {"required_by", required_by_json(p.required_by)},
-                            {"origin", p.origin}};
-        packages.push_back(std::move(j));
-    }
+    for (const auto& p : result.packages) packages.push_back(locked_package_json(p));
     doc["packages"] = packages;
+    if (result.inputs.installed) doc["image"] = installed_set_json(*result.inputs.installed);
     doc["notes"] = result.notes;
     return doc;
 }
@@ -210,12 +147,11 @@ auto lock_file_text(const LockResult& result) -> std::string {
 auto packages_json(const LockResult& result) -> nlohmann::json {
     auto packages = nlohmann::json::array();
     for (const auto& p : result.packages) {
-        packages.push_back({{"name", p.name},
-                            {"version", p.version},
-                            {"filename", p.filename},
-                            {"url", p.url},
-                            {"sha256", p.sha256},
-                            {"required_by", required_by_json(p.required_by)}});
+        nlohmann::json j = {{"name", p.name}, {"version", p.version}, {"filename", p.filename},
+                            {"url", p.url},   {"sha256", p.sha256},   {"required_by", required_by_json(p.required_by)}};
+        if (!p.provided_by.empty()) j["provided_by"] = p.provided_by;
+        if (p.replaces) j["replaces"] = *p.replaces;
+        packages.push_back(std::move(j));
     }
     return {{"packages", packages}, {"notes", result.notes}};
 }
@@ -237,6 +173,11 @@ auto pinned_requirements(const LockResult& result) -> Expected<std::string> {
     for (const auto& link : sources.find_links) out += fmt::format("--find-links {}\n", public_url(link));
     for (const auto& host : result.inputs.trusted_hosts) out += fmt::format("--trusted-host {}\n", host);
     for (const auto& p : result.packages) {
+        if (!p.provided_by.empty()) {
+            out += fmt::format("# {}=={}: provided by the target's image (not installed from here)\n", p.name,
+                               p.version.empty() ? "?" : p.version);
+            continue;
+        }
         if (p.sha256.empty()) {
             return make_error(ErrorCode::internal,
                               fmt::format("{} {}: no sha256 for {}", p.name, p.version, p.filename));

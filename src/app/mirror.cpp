@@ -315,10 +315,10 @@ auto collect(const MirrorOptions& options, std::vector<std::string>& trusted_hos
             LockOptions lock_options;
             lock_options.inputs = options.inputs;
             lock_options.inputs.preset = target.preset;
+            // A mirror serves resolutions, not one image: it publishes the whole closure, image packages too.
+            lock_options.inputs.full_bundle = true;
             lock_options.target = target.target;
-            lock_options.cert = options.cert;
-            lock_options.jobs = options.jobs;
-            lock_options.reporter = options.reporter;
+            lock_options.transfer = options.transfer;
             auto locked = lock(lock_options);
             if (!locked) return unexpected(std::move(locked).error());
             for (const auto& w : locked->inputs.warnings) warnings.push_back(w);
@@ -382,7 +382,7 @@ auto fetch_all(const MirrorOptions& options, const std::vector<LockedPackage>& p
     if (!requests.empty()) {
         fetch::FetchOptions fetch_options;
         fetch_options.offline = options.offline;
-        auto report = fetch::fetch_wheels(requests, engine, store, fetch_options, options.reporter);
+        auto report = fetch::fetch_wheels(requests, engine, store, fetch_options, options.transfer.reporter);
         if (!report.ok()) return unexpected(report.failure(options.offline));
         result.downloaded += report.stats.downloaded;
         result.cached += report.stats.cached;
@@ -700,16 +700,7 @@ auto mirror(const MirrorOptions& options, const S3Connection* connection) -> Exp
     }
     auto store = cache::WheelStore::open(cache_root);
     if (!store) return unexpected(std::move(store).error());
-    http::Options http_options;
-    http_options.max_concurrency = std::max<std::size_t>(1, options.jobs);
-    http_options.max_per_host = http_options.max_concurrency;
-    http_options.ca_bundle = options.cert;
-    http_options.trusted_hosts = trusted_hosts;
-    if (options.timeout) {
-        http_options.connect_timeout = *options.timeout;
-        http_options.low_speed_time = *options.timeout;
-    }
-    auto engine = http::Engine::create(http_options);
+    auto engine = http::Engine::create(http_options(options.transfer, trusted_hosts));
     if (!engine) return unexpected(std::move(engine).error());
     auto fetched = fetch_all(options, *packages, sources, *engine, *store, result);
     if (!fetched) return unexpected(std::move(fetched).error());

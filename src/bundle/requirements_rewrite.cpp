@@ -91,22 +91,25 @@ auto write_mwaa_requirements(const std::vector<ResolvedRequirement>& resolved, c
     };
     std::vector<Line> lines;
     for (const auto& r : resolved) {
-        auto version = pep440::Version::parse(r.version);
-        if (!version) {
-            return make_error(
-                ErrorCode::invalid_input,
-                fmt::format("resolved version '{}' of {} is not a valid version", r.version, r.requirement.name), {},
-                "if it comes from a lock file, correct the version there or lock again");
-        }
-        auto pin = pep440::SpecifierSet::parse("==" + r.version);
-        if (!pin) {
-            return make_error(ErrorCode::invalid_input,
-                              fmt::format("cannot pin {} to '{}'", r.requirement.name, r.version), {},
-                              "if it comes from a lock file, correct the version there or lock again");
-        }
         pep508::Requirement pinned = r.requirement;
         pinned.url.reset();  // the wheel is in the bundle; MWAA cannot reach the URL
-        pinned.specifier = std::move(*pin);
+        // A package the image has at a version nobody knows keeps the line as written (it names no version).
+        if (!r.version.empty() || options.write_hashes) {
+            auto version = pep440::Version::parse(r.version);
+            if (!version) {
+                return make_error(
+                    ErrorCode::invalid_input,
+                    fmt::format("resolved version '{}' of {} is not a valid version", r.version, r.requirement.name),
+                    {}, "if it comes from a lock file, correct the version there or lock again");
+            }
+            auto pin = pep440::SpecifierSet::parse("==" + r.version);
+            if (!pin) {
+                return make_error(ErrorCode::invalid_input,
+                                  fmt::format("cannot pin {} to '{}'", r.requirement.name, r.version), {},
+                                  "if it comes from a lock file, correct the version there or lock again");
+            }
+            pinned.specifier = std::move(*pin);
+        }
         std::string text = pinned.to_string();
         if (splits_in_pip(text)) {
             return make_error(ErrorCode::invalid_input,

@@ -66,14 +66,12 @@ public:
         app::BuildOptions options;
         options.target = *target;
         options.output = m_output;
-        options.jobs = m_sources.jobs;
+        options.transfer = m_sources.transfer();
         options.offline = m_offline;
         options.wheel_dir = m_wheel_dir;
         options.plugins_path = m_plugins_path;
-        options.timeout = m_sources.stall_timeout();
         if (!m_locked.empty()) options.locked = std::filesystem::path(m_locked);
         if (!m_plugins_dir.empty()) options.plugins_dir = std::filesystem::path(m_plugins_dir);
-        if (!m_sources.cert.empty()) options.cert = std::filesystem::path(m_sources.cert);
         if (!m_max_size.empty()) {
             auto size = parse_size(m_max_size);
             if (!size) return report_error(terminal, size.error());
@@ -84,6 +82,7 @@ public:
         inputs.requirement_files = m_requirements;
         inputs.constraint_files = m_constraints;
         m_sources.apply_to(inputs);
+        m_target.apply_to(inputs);
         if (!m_target.preset.empty()) {
             auto preset = tags::find_preset(m_target.preset);
             if (!preset) return report_error(terminal, preset.error());
@@ -94,11 +93,11 @@ public:
         std::optional<ProgressLine> progress;
         if (isatty(STDERR_FILENO) != 0 && !terminal.options().quiet && !terminal.json()) {
             progress.emplace("Building");
-            options.reporter = &*progress;
+            options.transfer.reporter = &*progress;
         }
         // Ctrl-C: transfers stop, the staged outputs and temporary downloads are removed, exit 130.
         install_interrupt_handlers();
-        options.cancel = &interrupt_flag();
+        options.transfer.cancel = &interrupt_flag();
         auto result = app::build(options);
         progress.reset();
         if (!result) {
@@ -150,6 +149,7 @@ auto add_build_command(CLI::App& parent) -> std::pair<CLI::App*, std::unique_ptr
                     "Where MWAA unzips plugins.zip (default /usr/local/airflow/plugins)");
     sub->add_option("--max-size", c.m_max_size, "Largest plugins.zip allowed (default 1GiB; 'none' for no limit)");
     c.m_target.add_to(*sub);
+    c.m_target.add_image_options(*sub);
     c.m_sources.add_to(*sub);
     sub->add_flag("--offline", c.m_offline, "Take wheels from the cache only (no downloads)");
     sub->footer(

@@ -31,24 +31,23 @@ public:
         if (!target) return report_error(terminal, target.error());
         app::LockOptions options;
         options.target = *target;
-        options.jobs = m_sources.jobs;
-        if (!m_sources.cert.empty()) options.cert = std::filesystem::path(m_sources.cert);
+        options.transfer = m_sources.transfer();
         auto& inputs = options.inputs;
         inputs.requirement_files = m_requirements;
         inputs.constraint_files = m_constraints;
         m_sources.apply_to(inputs);
+        m_target.apply_to(inputs);
         if (!m_target.preset.empty()) {
             auto preset = tags::find_preset(m_target.preset);
             if (!preset) return report_error(terminal, preset.error());
             inputs.preset = *preset;
         }
         inputs.cache_dir = m_sources.cache_root();
-        options.timeout = m_sources.stall_timeout();
 
         std::optional<ProgressLine> progress;
         if (isatty(STDERR_FILENO) != 0 && !terminal.options().quiet && !terminal.json()) {
             progress.emplace("Resolving");
-            options.reporter = &*progress;
+            options.transfer.reporter = &*progress;
         }
         auto result = app::lock(options);
         progress.reset();
@@ -99,6 +98,7 @@ auto add_lock_command(CLI::App& parent) -> std::pair<CLI::App*, std::unique_ptr<
     sub->add_option("--pinned", c.m_pinned, "Also write a pip-compatible requirements file with --hash lines")
         ->type_name(file_type);
     c.m_target.add_to(*sub);
+    c.m_target.add_image_options(*sub);
     c.m_sources.add_to(*sub);
     sub->footer(
         "Examples:\n"

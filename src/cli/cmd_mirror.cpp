@@ -50,13 +50,11 @@ public:
         for (const auto& l : m_locked) options.locked.emplace_back(l);
         options.dest = m_dest;
         options.prune = m_prune;
-        options.jobs = m_sources.jobs;
+        options.transfer = m_sources.transfer();
         options.offline = m_offline;
         options.kms_key_id = m_kms_key_id;
         options.no_encryption = m_no_encryption;
-        if (!m_sources.cert.empty()) options.cert = std::filesystem::path(m_sources.cert);
         options.cache_dir = m_sources.cache_root();
-        options.timeout = m_sources.stall_timeout();
         auto& inputs = options.inputs;
         inputs.requirement_files = m_requirements;
         inputs.constraint_files = m_constraints;

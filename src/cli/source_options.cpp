@@ -60,6 +60,14 @@ auto SourceOptions::stall_timeout() const -> std::optional<std::chrono::seconds>
     return std::chrono::seconds(timeout);
 }
 
+auto SourceOptions::transfer() const -> app::TransferSettings {
+    app::TransferSettings out;
+    out.jobs = jobs;
+    if (!cert.empty()) out.cert = std::filesystem::path(cert);
+    out.timeout = stall_timeout();
+    return out;
+}
+
 auto SourceOptions::index_flags() const -> app::IndexFlags {
     auto out = flags;
     if (!index_url.empty()) out.index_url = index_url;

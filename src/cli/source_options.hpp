@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include "wheelhouse/app/inputs.hpp"
+#include "wheelhouse/app/resolution.hpp"
 #include "wheelhouse/http/http.hpp"
 
 namespace wheelhouse::cli {
@@ -36,6 +37,8 @@ struct SourceOptions {
     [[nodiscard]] auto cache_root() const -> std::optional<std::filesystem::path>;
     // --timeout as the pipelines take it.
     [[nodiscard]] auto stall_timeout() const -> std::optional<std::chrono::seconds>;
+    // -j, --cert and --timeout as the pipelines take them (the reporter and cancel flag are the caller's).
+    [[nodiscard]] auto transfer() const -> app::TransferSettings;
 };
 
 // A one-line counter of finished transfers on stderr, redrawn in place; create it only on a terminal.

@@ -17,6 +17,23 @@ void TargetFlags::add_to(CLI::App& command) {
     group->add_option("--implementation", implementation, "Python implementation: cp (default) or py");
 }
 
+void TargetFlags::add_image_options(CLI::App& command) {
+    auto* group = command.add_option_group("Image", "What the target environment already has installed");
+    auto* installed = group
+                          ->add_option("--installed", installed_file,
+                                       "The environment's packages (pip freeze output); replaces the preset image's "
+                                       "set: what they satisfy is not bundled")
+                          ->type_name(file_type);
+    auto* full = group->add_flag("--full-bundle", full_bundle,
+                                 "Bundle the whole closure, also what the target's image already has");
+    installed->excludes(full);
+}
+
+void TargetFlags::apply_to(app::InputOptions& inputs) const {
+    if (!installed_file.empty()) inputs.installed_file = std::filesystem::path(installed_file);
+    inputs.full_bundle = full_bundle;
+}
+
 auto TargetFlags::given() const -> bool {
     return !preset.empty() || !python_version.empty() || !platforms.empty() || !abis.empty() || !implementation.empty();
 }

@@ -8,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "wheelhouse/app/inputs.hpp"
 #include "wheelhouse/tags/target.hpp"
 #include "wheelhouse/util/expected.hpp"
 
@@ -20,7 +21,14 @@ struct TargetFlags {
     std::vector<std::string> abis;
     std::string implementation;
 
+    std::string installed_file;  // --installed FILE
+    bool full_bundle = false;    // --full-bundle
+
     void add_to(CLI::App& command);
+    // --installed FILE and --full-bundle: what the target already has installed (build, lock, verify).
+    void add_image_options(CLI::App& command);
+    // Sets the installed-set choice of `inputs`.
+    void apply_to(app::InputOptions& inputs) const;
     [[nodiscard]] auto given() const -> bool;
     // The target these flags name; `preset` and the explicit flags are mutually exclusive.
     [[nodiscard]] auto resolve() const -> Expected<tags::Target>;

@@ -66,9 +66,9 @@ struct VersionInfo {
 struct Project {
     std::string name;
     std::vector<CandidateFile> files;
-    std::vector<VersionInfo> versions;  // preference order: newest first
-    std::vector<Rejection> rejected;    // versions with files, none usable, newest first
-    bool sdist_only_seen = false;       // some version was refused because it has only an sdist
+    std::vector<VersionInfo> versions;     // preference order: newest first
+    std::vector<Rejection> rejected;       // versions with files, none usable, newest first
+    bool sdist_only_seen = false;          // some version was refused because it has only an sdist
     std::optional<std::size_t> installed;  // index into versions of the installed distribution (always last)
 };
 
@@ -228,7 +228,7 @@ private:
     std::map<std::pair<int, std::size_t>, std::vector<int>> m_pip_dependencies;
     std::map<int, std::size_t> m_pip_requested;  // pip's user_requested: node -> position in the request
     std::map<std::pair<int, std::size_t>, std::string> m_unusable;
-    std::map<std::string, std::vector<std::size_t>, std::less<>> m_constraints;  // project -> constraint indices
+    std::map<std::string, std::vector<std::size_t>, std::less<>> m_constraints;    // project -> constraint indices
     std::map<std::string, const InstalledDistribution*, std::less<>> m_installed;  // project -> installed
     std::map<int, std::size_t> m_requested_order;
     std::set<int> m_backtrack_causes;
@@ -647,7 +647,8 @@ auto Resolver::matches(int node_id, const std::vector<int>& needs, const std::ve
         }
         // pip keeps an installed version only if the merged specifier contains it (prereleases included); one of
         // unknown version only where nothing asks for a version.
-        if (v.unknown_version) return std::all_of(specs.begin(), specs.end(), [](const SpecifierSet* s) { return s->empty(); });
+        if (v.unknown_version)
+            return std::all_of(specs.begin(), specs.end(), [](const SpecifierSet* s) { return s->empty(); });
         return std::all_of(specs.begin(), specs.end(),
                            [&](const SpecifierSet* s) { return s->contains(v.version, true); });
     };

@@ -31,16 +31,12 @@ struct BuildOptions {
     std::string plugins_path = "/usr/local/airflow/plugins";
     std::uint64_t warn_size = bundle::k_default_warn_size;
     std::optional<std::uint64_t> max_size = bundle::k_default_max_size;
-    std::optional<std::filesystem::path> cert;
     std::optional<std::filesystem::path> cache_dir;  // nullopt: a private temporary cache (--no-cache)
     bool offline = false;                            // wheels from the cache only
-    std::size_t jobs = 16;
-    // --timeout: a connection not made, or a transfer with no progress, within this time is a stall (retried).
-    std::optional<std::chrono::seconds> timeout;
-    http::Reporter* reporter = nullptr;  // transfers (index pages and wheels)
-    // Set from a signal handler: transfers stop at once, the build stops at the next step and removes what it
-    // staged; the outputs of an earlier build stay as they were.
-    const std::atomic<bool>* cancel = nullptr;
+    // jobs, --cert, --timeout, the reporter (index pages and wheels), and the cancel flag: set from a signal
+    // handler, transfers stop at once, the build stops at the next step and removes what it staged; the outputs
+    // of an earlier build stay as they were.
+    TransferSettings transfer;
 };
 
 struct BuiltPackage {
@@ -58,6 +54,16 @@ struct BuildTimings {
 struct BuildResult {
     tags::Target target;
     std::vector<BuiltPackage> packages;  // sorted by name
+    // The installed set the bundle was made against (none: the whole closure, --full-bundle or an explicit
+    // target), and the packages of the resolution it keeps, which the bundle leaves out.
+    std::optional<InstalledSet> image;
+    std::vector<LockedPackage> provided;
+    // The bytes of the index files of `provided` (those whose size the index gave): what the bundle saves.
+    [[nodiscard]] auto provided_bytes() const -> std::uint64_t {
+        std::uint64_t total = 0;
+        for (const auto& p : provided) total += p.size.value_or(0);
+        return total;
+    }
     std::filesystem::path output;
     std::string bundle_sha256;
     std::uint64_t bundle_size = 0;
@@ -87,7 +93,8 @@ auto build_report_json(const BuildResult& result) -> nlohmann::json;
 // A lock file (as `lock` writes it) read back: its target name and packages.
 struct LockFile {
     std::string target;
-    std::vector<LockedPackage> packages;
+    std::vector<LockedPackage> packages;  // provided_by "image" for what the image keeps
+    std::optional<InstalledSet> image;
 };
 auto read_lock_file(const std::filesystem::path& path) -> Expected<LockFile>;
 

@@ -33,6 +33,9 @@ public:
     void prefetch(const std::vector<std::string>& projects) override;
     // Constraints narrow which version's metadata is worth fetching ahead (an Airflow pin, not the newest).
     void set_constraints(const std::vector<resolve::Constraint>& constraints);
+    // The environment's installed versions: where the specifiers admit one, prefetch reads that version's metadata
+    // (the resolver keeps it) and does not report it as likely (its wheel is not bundled).
+    void set_installed(const std::vector<resolve::InstalledDistribution>& installed);
     // Hash-checking mode (pip's): a project's files whose index digest is not among its --hash digests are not
     // candidates, unless none is (then the fetch reports the mismatch).
     void set_allowed_hashes(std::map<std::string, std::vector<std::string>> allowed) { m_allowed = std::move(allowed); }
@@ -60,6 +63,7 @@ private:
     // Specifiers seen for a project (constraints, dependents' requirements): prefetch prefers versions in them.
     std::map<std::string, std::vector<pep440::SpecifierSet>, std::less<>> m_hints;
     std::map<std::string, std::vector<std::string>> m_allowed;
+    std::map<std::string, pep440::Version, std::less<>> m_installed;
     std::function<void(const index::Candidate&)> m_on_likely;
 };
 

@@ -41,6 +41,15 @@ auto flags_from_environment(IndexFlags flags, const EnvironmentLookup& environme
 
 enum class AirflowConstraints { download, file, none };
 
+// Packages the target environment already has: pip on it keeps an installed version that satisfies, so the
+// bundle leaves it out (an MWAA image's set, or `--installed FILE` in pip freeze format).
+struct InstalledSet {
+    std::string preset;  // "mwaa-2.10.3" for a preset's image; "" for --installed FILE
+    std::string label;   // "the mwaa-2.10.3 image", or the file's name
+    std::string source;  // where the list comes from, for reports
+    std::vector<resolve::InstalledDistribution> packages;
+};
+
 struct InputOptions {
     std::vector<std::string> requirement_files;  // -r, paths or URLs
     std::vector<std::string> constraint_files;   // -c, paths or URLs
@@ -51,6 +60,10 @@ struct InputOptions {
     AirflowConstraints airflow = AirflowConstraints::download;
     std::filesystem::path airflow_file;              // AirflowConstraints::file
     bool require_hashes = false;                     // --require-hashes (also turned on by any --hash line)
+    // --installed FILE: the environment's packages (pip freeze output: name==version lines; a bare name is a
+    // package of unknown version). It replaces the preset image's set.
+    std::optional<std::filesystem::path> installed_file;
+    bool full_bundle = false;  // --full-bundle: no installed set, the whole closure is bundled
     std::optional<std::filesystem::path> cache_dir;  // page cache for the downloaded constraints
     EnvironmentLookup environment;                   // unset: the process environment
 };
@@ -75,7 +88,12 @@ struct Inputs {
     std::map<std::string, std::vector<std::string>> hashes;  // canonical project -> allowed sha256 (lower hex)
     std::vector<InputFile> files;
     std::vector<std::string> warnings;
+    std::optional<InstalledSet> installed;  // what the target already has; none: everything is installed
 };
+
+// Reads an installed set in pip freeze format (`name==version`; a bare name or `name @ URL`: version unknown;
+// comments and -e lines are ignored).
+auto read_installed_file(const std::filesystem::path& path) -> Expected<InstalledSet>;
 
 // MWAA's essential pins for a preset: the packages MWAA always constrains and users cannot override.
 auto essential_pins(const tags::Preset& preset) -> std::vector<std::string>;

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "wheelhouse/app/inputs.hpp"
+#include "wheelhouse/app/resolution.hpp"
 #include "wheelhouse/resolve/resolve.hpp"
 #include "wheelhouse/tags/target.hpp"
 #include "wheelhouse/util/expected.hpp"
@@ -20,25 +21,9 @@ namespace wheelhouse::app {
 struct LockOptions {
     InputOptions inputs;
     tags::Target target;
-    std::optional<std::filesystem::path> cert;  // --cert (else SSL_CERT_FILE / REQUESTS_CA_BUNDLE / system)
-    std::size_t jobs = 16;                      // transfers in flight
-    // --timeout: a connection not made, or a transfer with no progress, within this time is a stall (retried).
-    std::optional<std::chrono::seconds> timeout;
-    http::Reporter* reporter = nullptr;
+    TransferSettings transfer;
 };
 
-struct LockedPackage {
-    std::string name;  // canonical
-    std::string version;
-    std::string filename;
-    std::string url;  // without credentials
-    std::string sha256;
-    std::optional<std::uint64_t> size;
-    bool is_wheel = true;
-    std::vector<std::string> extras;
-    std::vector<resolve::RequiredBy> required_by;
-    std::string origin;  // the index (no credentials) or find-links location that listed the file
-};
 
 struct LockResult {
     tags::Target target;

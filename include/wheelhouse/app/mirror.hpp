@@ -16,6 +16,7 @@
 
 #include "wheelhouse/app/deploy.hpp"
 #include "wheelhouse/app/inputs.hpp"
+#include "wheelhouse/app/resolution.hpp"
 #include "wheelhouse/http/http.hpp"
 #include "wheelhouse/tags/target.hpp"
 #include "wheelhouse/util/expected.hpp"
@@ -34,13 +35,9 @@ struct MirrorOptions {
     std::vector<std::filesystem::path> locked;  // --locked: publish exactly these locks' packages, no resolution
     std::string dest;                           // a folder, or s3://bucket/prefix
     bool prune = false;                         // pages list only this run's files; unlisted files are removed
-    std::optional<std::filesystem::path> cert;
     std::optional<std::filesystem::path> cache_dir;  // nullopt: a private temporary cache
     bool offline = false;
-    std::size_t jobs = 16;
-    // --timeout: a connection not made, or a transfer with no progress, within this time is a stall (retried).
-    std::optional<std::chrono::seconds> timeout;
-    http::Reporter* reporter = nullptr;
+    TransferSettings transfer;  // jobs, --cert, --timeout (for the resolution too), the reporter
     // S3 destinations: SSE-KMS with this key (empty: the bucket's default), or none with explicit consent.
     std::string kms_key_id;
     bool no_encryption = false;

@@ -13,7 +13,8 @@ namespace wheelhouse::bundle {
 // One of the user's top-level requirements with the version the resolver chose for it.
 struct ResolvedRequirement {
     pep508::Requirement requirement;  // as the user wrote it: name, extras and marker are kept
-    std::string version;              // the resolved version, written as name==version
+    std::string version;              // the resolved version, written as name==version; "" keeps the line as
+                                      // written (a package the image has at an unknown version)
     std::vector<std::string> hashes;  // "sha256:<hex>" of the bundled wheel(s); optional
 };
 

@@ -131,8 +131,8 @@ TEST(ResolveInstalled, AnInstalledPrereleaseOrYankedOrIncompatibleVersionIsStill
     index.add("extra-dep", "1.0");
     // pip checks neither an installed distribution's tags nor its Requires-Python, nor the prerelease and yanked
     // rules: only whether the specifiers contain its version.
-    auto result = resolve(request({"pre", "yank", "plat"}, {installed("pre", "2.0b1"), installed("yank", "3.0"),
-                                                            installed("plat", "4.0")}),
+    auto result = resolve(request({"pre", "yank", "plat"},
+                                  {installed("pre", "2.0b1"), installed("yank", "3.0"), installed("plat", "4.0")}),
                           index);
     ASSERT_TRUE(result) << result.error().message;
     auto o = outcome(*result);
@@ -222,8 +222,7 @@ TEST(ResolveInstalled, AnEssentialPinAgainstARequirementIsAConflictNamingThePin)
     EXPECT_NE(result.error().message.find("celery>=5.5 (required by requirements.txt:1 -> provider 1.0)"),
               std::string::npos)
         << result.error().message;
-    EXPECT_NE(result.error().message.find("available versions of celery: 5.4.0 (installed), 5.5.0"),
-              std::string::npos)
+    EXPECT_NE(result.error().message.find("available versions of celery: 5.4.0 (installed), 5.5.0"), std::string::npos)
         << result.error().message;
     EXPECT_NE(result.error().hint.find("essential pins"), std::string::npos) << result.error().hint;
 }
