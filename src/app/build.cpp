@@ -127,9 +127,9 @@ auto replacement_warning(const LockedPackage& p, const InstalledSet& image) -> s
                                        : fmt::format("{}: {}", r.parent, r.requirement));
         if (who.size() == 3) break;
     }
-    return fmt::format("MWAA will replace {}'s {} {} with the bundled {} (required by {})", image.label, p.name,
+    return fmt::format("MWAA will replace the image's {} {} with the bundled {} (required by {}; image: {})", p.name,
                        p.replaces->empty() ? std::string("(version unknown)") : *p.replaces, p.version,
-                       who.empty() ? std::string("the request") : util::join(who, "; "));
+                       who.empty() ? std::string("the request") : util::join(who, "; "), image.label);
 }
 
 // Step 1a: resolve the inputs for the target through the package indexes (the step lock and mirror share); what

@@ -262,8 +262,14 @@ auto open_wheels(const bundle::PluginsContents& contents, const VerifyOptions& o
 // the message a user can act on ("b 1.0 requires c>=2, and the bundle has no wheel of c").
 void check_closure(const std::vector<resolve::RootRequirement>& roots,
                    const std::vector<resolve::Constraint>& constraints, const std::vector<BundledWheel>& wheels,
-                   const tags::Target& target, std::vector<Problem>& problems) {
+                   const tags::Target& target, const std::optional<InstalledSet>& installed,
+                   std::vector<Problem>& problems) {
     auto env = target.marker_environment();
+    // What the image has: a requirement it satisfies needs no wheel (its own requirements are the image's).
+    std::map<std::string, std::optional<pep440::Version>, std::less<>> image;
+    if (installed) {
+        for (const auto& d : installed->packages) image.emplace(d.name, d.version);
+    }
     std::map<std::string, std::vector<const BundledWheel*>, std::less<>> by_name;
     for (const auto& w : wheels) {
         if (w.parsed) by_name[w.info.name].push_back(&w);
@@ -283,6 +289,24 @@ void check_closure(const std::vector<resolve::RootRequirement>& roots,
         std::set<std::string> extras;
         for (const auto& e : item.requirement.extras) extras.insert(pep508::canonicalize_name(e));
         auto name = item.requirement.canonical_name();
+        auto allowed_by_constraints = [&](const pep440::Version& v) {
+            for (const auto& c : constraints) {
+                if (c.requirement.canonical_name() != name) continue;
+                if (c.requirement.marker) {
+                    auto active = c.requirement.marker->evaluate(env);
+                    if (!active || !*active) continue;
+                }
+                if (!c.requirement.specifier.contains(v, true)) return false;
+            }
+            return true;
+        };
+        if (auto kept = image.find(name); kept != image.end()) {
+            if (kept->second
+                    ? item.requirement.specifier.contains(*kept->second, true) && allowed_by_constraints(*kept->second)
+                    : item.requirement.specifier.empty()) {
+                continue;
+            }
+        }
         const BundledWheel* best = nullptr;
         std::vector<std::string> seen;
         auto it = by_name.find(name);
@@ -292,16 +316,7 @@ void check_closure(const std::vector<resolve::RootRequirement>& roots,
                 seen.push_back(w->info.filename);
                 if (!w->info.compatible) continue;
                 if (!item.requirement.specifier.contains(*w->version, true)) continue;
-                bool allowed = true;
-                for (const auto& c : constraints) {
-                    if (c.requirement.canonical_name() != name) continue;
-                    if (c.requirement.marker) {
-                        auto active = c.requirement.marker->evaluate(env);
-                        if (!active || !*active) continue;
-                    }
-                    if (!c.requirement.specifier.contains(*w->version, true)) allowed = false;
-                }
-                if (!allowed) continue;
+                if (!allowed_by_constraints(*w->version)) continue;
                 if (best == nullptr || *best->version < *w->version) best = w;
             }
         }
@@ -339,6 +354,13 @@ void check_closure(const std::vector<resolve::RootRequirement>& roots,
 }
 
 }  // namespace
+
+auto mwaa_adds_airflow_constraints(std::string_view requirements_text) -> bool {
+    // MWAA runs re.search(r"-c |--constraint ", line) on each line; neither pattern spans a line break, so the
+    // search over the whole text answers the same.
+    return requirements_text.find("-c ") == std::string_view::npos &&
+           requirements_text.find("--constraint ") == std::string_view::npos;
+}
 
 auto scan_mwaa_requirements(std::string_view text, std::string_view plugins_path, std::string_view wheel_dir)
     -> RequirementsScan {
@@ -536,6 +558,29 @@ auto verify(const VerifyOptions& options) -> Expected<VerifyResult> {
                 constraints.push_back({*req, origin, resolve::ConstraintSource::mwaa_essential});
         }
     }
+    // MWAA's command: safe-pip-install (pip3 install --constraint $MWAA_ESSENTIAL_CONSTRAINTS_FILE) -r
+    // requirements.txt, plus -c $AIRFLOW_CONSTRAINTS_FILE when it finds no constraint in the file.
+    result.command = {
+        "pip3", "install", "--constraint", "$MWAA_ESSENTIAL_CONSTRAINTS_FILE", "-r", std::string(k_requirements)};
+    if (requirements_text && options.image_constraints && mwaa_adds_airflow_constraints(*requirements_text)) {
+        result.command.insert(result.command.end(), {"-c", "$AIRFLOW_CONSTRAINTS_FILE"});
+        std::erase_if(problems, [](const Problem& p) { return p.kind == "constraint_missing"; });
+        result.warnings.push_back(problem("image_constraints",
+                                          "requirements.txt has no constraint line, so MWAA adds the image's Airflow "
+                                          "constraints (" +
+                                              options.image_constraints_origin + "); the check applies them",
+                                          std::string(k_requirements)));
+        auto opts = parse;
+        opts.constraint = true;
+        auto parsed = reqfile::parse_text(*options.image_constraints, options.image_constraints_origin, opts);
+        if (parsed) {
+            for (const auto& entry : parsed->constraints) {
+                if (entry.kind == reqfile::EntryKind::named && !entry.requirement.url)
+                    constraints.push_back(
+                        {entry.requirement, entry.origin.to_string(), resolve::ConstraintSource::airflow});
+            }
+        }
+    }
 
     // 4. Every wheel: readable, RECORD intact, built for the target.
     auto scratch = TempDir::create();
@@ -544,6 +589,7 @@ auto verify(const VerifyOptions& options) -> Expected<VerifyResult> {
     for (const auto& w : wheels) result.wheels.push_back(w.info);
 
     // 5. Hashes against the build report, when there is one.
+    std::set<std::string> replaced_by_build;  // image packages the build said the bundle replaces
     if (auto report_text = util::read_file(options.dist / k_report)) {
         auto report = nlohmann::json::parse(*report_text, nullptr, false);
         if (report.is_discarded() || !report.is_object()) {
@@ -557,6 +603,13 @@ auto verify(const VerifyOptions& options) -> Expected<VerifyResult> {
                         p["sha256"].is_string()) {
                         reported[p["filename"].get<std::string>()] = p["sha256"].get<std::string>();
                     }
+                }
+            }
+            if (report.contains("image") && report["image"].is_object() && report["image"].contains("replaced") &&
+                report["image"]["replaced"].is_array()) {
+                for (const auto& r : report["image"]["replaced"]) {
+                    if (r.is_object() && r.contains("name") && r["name"].is_string())
+                        replaced_by_build.insert(pep508::canonicalize_name(r["name"].get<std::string>()));
                 }
             }
             std::set<std::string> bundled;
@@ -598,7 +651,7 @@ auto verify(const VerifyOptions& options) -> Expected<VerifyResult> {
     // 6. Satisfiability: a dependency walk for plain messages, then the resolver over the bundle for the exact
     // answer (what pip --no-index --find-links would do).
     std::size_t before = problems.size();
-    check_closure(roots, constraints, wheels, options.target, problems);
+    check_closure(roots, constraints, wheels, options.target, options.installed, problems);
     if (!roots.empty()) {
         BundleProvider provider(wheels);
         resolve::Request request;
@@ -606,13 +659,39 @@ auto verify(const VerifyOptions& options) -> Expected<VerifyResult> {
         request.constraints = constraints;
         request.target = options.target;
         request.options.only_binary = true;
+        if (options.installed) request.installed = options.installed->packages;
         auto resolution = resolve::resolve(request, provider);
         if (!resolution) {
             if (problems.size() == before)
                 problems.push_back(problem("unsatisfiable", resolution.error().message, std::string(k_requirements)));
         } else {
-            for (const auto& p : resolution->packages) result.installs.push_back(p.name + "==" + p.version.to_string());
+            for (const auto& p : resolution->packages) {
+                const auto pin = p.name + "==" + (p.version_known ? p.version.to_string() : std::string("?"));
+                (p.installed ? result.kept : result.installs).push_back(pin);
+                if (p.installed || !p.replaces || !options.installed) continue;
+                if (replaced_by_build.count(p.name) == 0) {
+                    problems.push_back(problem(
+                        "replaces_image_package",
+                        fmt::format("pip on {} would replace the image's {} {} with the bundled {}, and "
+                                    "build-report.json does not say the build meant it",
+                                    options.target.name(), p.name,
+                                    p.replaces->empty() ? "(version unknown)" : *p.replaces, p.version.to_string()),
+                        p.file.filename));
+                }
+            }
             std::sort(result.installs.begin(), result.installs.end());
+            std::sort(result.kept.begin(), result.kept.end());
+            // A wheel pip does not install is bytes to upload and unzip on every container for nothing.
+            std::set<std::string> installs(result.installs.begin(), result.installs.end());
+            for (const auto& w : wheels) {
+                if (!w.parsed || installs.count(w.info.name + "==" + w.parsed->version().to_string()) != 0) continue;
+                result.warnings.push_back(
+                    problem("unused_wheel",
+                            fmt::format("{} ({}) is not installed by pip on {}{}", w.info.filename,
+                                        bundle::format_size(w.info.size), options.target.name(),
+                                        options.installed ? " (the image already has what it would provide)" : ""),
+                            w.info.filename));
+            }
         }
     }
     return result;
@@ -635,11 +714,14 @@ auto verify_json(const VerifyResult& result) -> nlohmann::json {
         if (p.line > 0) j["line"] = p.line;
         problems.push_back(std::move(j));
     }
-    return {{"ok", result.ok()},
-            {"target", result.target},
-            {"wheels", wheels},
-            {"installs", result.installs},
-            {"problems", problems}};
+    auto warnings = nlohmann::json::array();
+    for (const auto& p : result.warnings) {
+        nlohmann::json j = {{"kind", p.kind}, {"message", p.message}};
+        if (!p.file.empty()) j["file"] = p.file;
+        warnings.push_back(std::move(j));
+    }
+    return {{"ok", result.ok()},   {"target", result.target}, {"wheels", wheels},     {"installs", result.installs},
+            {"kept", result.kept}, {"problems", problems},    {"warnings", warnings}, {"command", result.command}};
 }
 
 }  // namespace wheelhouse::app

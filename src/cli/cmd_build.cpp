@@ -1,6 +1,7 @@
 // `wheelhouse build`: requirements -> plugins.zip + requirements.txt + constraints.txt + build-report.json for MWAA.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 
@@ -120,6 +121,21 @@ public:
                             bundle::format_size(result->bundle_size), result->bundle_sha256);
         text += fmt::format("  {}  {}  {}\n", (dir / "requirements.txt").string(), (dir / "constraints.txt").string(),
                             (dir / "build-report.json").string());
+        if (result->image) {
+            const auto known = std::count_if(result->provided.begin(), result->provided.end(),
+                                             [](const app::LockedPackage& p) { return p.size.has_value(); });
+            std::string bytes;
+            if (known > 0) {
+                bytes = " (" + bundle::format_size(result->provided_bytes()) +
+                        (static_cast<std::size_t>(known) < result->provided.size()
+                             ? fmt::format(" for the {} whose size the index gives", known)
+                             : std::string()) +
+                        ")";
+            }
+            text += fmt::format("  left out {} package{}{} that {} already has (--full-bundle keeps them)\n",
+                                result->provided.size(), result->provided.size() == 1 ? "" : "s", bytes,
+                                result->image->label);
+        }
         text += fmt::format("  {} downloaded, {} from the cache; {} ms", result->downloaded, result->cached,
                             result->timings.total.count());
         terminal.out(text);

@@ -68,8 +68,19 @@ public:
         }
         for (const auto& note : result->notes) terminal.warn(note);
         std::string text;
+        std::size_t provided = 0;
         for (const auto& p : result->packages) {
+            if (!p.provided_by.empty()) {
+                ++provided;
+                text += fmt::format("{}=={}  {}\n", p.name, p.version.empty() ? "?" : p.version,
+                                    terminal.dim("provided by the image"));
+                continue;
+            }
             text += fmt::format("{}=={}  {}\n", p.name, p.version, terminal.dim(p.filename));
+        }
+        if (provided > 0 && result->inputs.installed) {
+            text += fmt::format("{} of them provided by {} (not bundled by build --locked)\n", provided,
+                                result->inputs.installed->label);
         }
         text += fmt::format("{} packages locked for {} -> {}{}", result->packages.size(), result->target.name(),
                             m_output, m_pinned.empty() ? "" : ", " + m_pinned);

@@ -44,13 +44,24 @@ public:
             if (!preset) return report_error(terminal, preset.error());
             options.preset = *preset;
         }
+        if (!m_target.installed_file.empty()) {
+            auto installed = app::read_installed_file(m_target.installed_file);
+            if (!installed) return report_error(terminal, installed.error());
+            options.installed = std::move(*installed);
+        }
         auto result = app::verify(options);
         if (!result) return report_error(terminal, result.error());
+        if (!terminal.json()) {
+            for (const auto& w : result->warnings) terminal.warn(w.message);
+        }
         if (terminal.json()) {
             terminal.out_json(app::verify_json(*result));
         } else if (result->ok()) {
-            terminal.out(fmt::format("{} {}: {} wheels; pip on {} installs {} packages offline", terminal.green("ok"),
-                                     m_dist, result->wheels.size(), result->target, result->installs.size()));
+            terminal.out(fmt::format("{} {}: {} wheels; pip on {} installs {} packages offline{}", terminal.green("ok"),
+                                     m_dist, result->wheels.size(), result->target, result->installs.size(),
+                                     result->kept.empty()
+                                         ? std::string()
+                                         : fmt::format(" and keeps {} the image has", result->kept.size())));
         } else {
             std::string text;
             for (const auto& p : result->problems) {
@@ -78,6 +89,7 @@ auto add_verify_command(CLI::App& parent) -> std::pair<CLI::App*, std::unique_pt
     sub->add_option("dist", c.m_dist, "Folder with plugins.zip and requirements.txt (default dist)")
         ->type_name(dir_type);
     c.m_target.add_to(*sub);
+    c.m_target.add_image_options(*sub, false);
     sub->add_option("--plugins-path", c.m_plugins_path,
                     "Where MWAA unzips plugins.zip (default /usr/local/airflow/plugins)");
     sub->add_option("--wheel-dir", c.m_wheel_dir, "Folder of the wheels inside plugins.zip, if build used one");

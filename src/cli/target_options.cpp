@@ -17,13 +17,14 @@ void TargetFlags::add_to(CLI::App& command) {
     group->add_option("--implementation", implementation, "Python implementation: cp (default) or py");
 }
 
-void TargetFlags::add_image_options(CLI::App& command) {
+void TargetFlags::add_image_options(CLI::App& command, bool with_full_bundle) {
     auto* group = command.add_option_group("Image", "What the target environment already has installed");
     auto* installed = group
                           ->add_option("--installed", installed_file,
                                        "The environment's packages (pip freeze output); replaces the preset image's "
-                                       "set: what they satisfy is not bundled")
+                                       "set: what they satisfy needs no wheel")
                           ->type_name(file_type);
+    if (!with_full_bundle) return;
     auto* full = group->add_flag("--full-bundle", full_bundle,
                                  "Bundle the whole closure, also what the target's image already has");
     installed->excludes(full);

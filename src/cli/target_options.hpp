@@ -25,8 +25,8 @@ struct TargetFlags {
     bool full_bundle = false;    // --full-bundle
 
     void add_to(CLI::App& command);
-    // --installed FILE and --full-bundle: what the target already has installed (build, lock, verify).
-    void add_image_options(CLI::App& command);
+    // --installed FILE and (with full_bundle) --full-bundle: what the target already has installed.
+    void add_image_options(CLI::App& command, bool with_full_bundle = true);
     // Sets the installed-set choice of `inputs`.
     void apply_to(app::InputOptions& inputs) const;
     [[nodiscard]] auto given() const -> bool;

@@ -24,6 +24,12 @@ criterion recursively without remembering what it has visited, so when backtrack
 require each other in a cycle no longer reachable from the roots, pip dies with RecursionError after the
 resolution itself has finished. Such a graph is run through pip again with that one walk replaced by a
 cycle-safe one (the same reachability answer wherever the original terminates), and that result is compared.
+Every graph is compared twice: as above, and against an environment that already has some of the graph's
+packages installed (an MWAA image in miniature): pip runs without --ignore-installed with those distributions on
+its sys.path (a .dist-info folder each, the metadata of that version on the index, or none for a version the
+index lacks), wheelhouse gets the same set with --installed (name==version lines); pip's install list must equal
+the packages wheelhouse does not mark as provided by the image. The installed sets come from their own random
+stream, so a seed gives the same graphs with or without them.
 Seed and count: --seed/--count, or WHEELHOUSE_DIFF_SEED / WHEELHOUSE_DIFF_COUNT.
 """
 import argparse
@@ -42,8 +48,9 @@ from pathlib import Path
 # Documented exceptions: where pip and wheelhouse are known to differ on purpose. Each has a predicate
 # (description, roots, pre, wheelhouse's set, pip's set or None) that must hold for the difference to be excused,
 # and the reason.
-def _pip_missed_a_solution(description, roots, pre, mine, ref):
-    return ref is None and isinstance(mine, dict) and verify_solution(description, roots, pre, mine) == ""
+def _pip_missed_a_solution(description, roots, pre, mine, ref, installed=None):
+    return (ref is None and isinstance(mine, dict)
+            and verify_solution(description, roots, pre, mine, installed) == "")
 
 
 EXCEPTIONS = {
@@ -122,8 +129,38 @@ def make_graph(rng, index):
     return {"packages": packages, "constraints": constraints}, roots
 
 
-def verify_solution(description, roots, pre, chosen):
-    """Checks a {name: version} set independently of both resolvers; returns "" when it is a valid install."""
+def make_installed(rng, description):
+    """Some of the graph's projects as installed distributions: mostly at a version the index has (whatever its
+    tags, Requires-Python or yanked state: pip checks none of them for an installed distribution), sometimes at one
+    it lacks."""
+    installed = []
+    for p in description["packages"]:
+        if rng.random() >= 0.45:
+            continue
+        if rng.random() < 0.1:
+            installed.append({"name": p["name"], "version": "7.0", "release": None})
+        else:
+            release = rng.choice(p["versions"])
+            installed.append({"name": p["name"], "version": release["version"], "release": release})
+    return installed
+
+
+def write_site(make_index, installed, site):
+    """The installed distributions as an environment holds them: <name>-<version>.dist-info with METADATA."""
+    shutil.rmtree(site, ignore_errors=True)
+    site.mkdir(parents=True)
+    for d in installed:
+        info = site / f"{make_index.wheel_name_part(d['name'])}-{d['version']}.dist-info"
+        info.mkdir()
+        release = d["release"] or {"version": d["version"]}
+        (info / "METADATA").write_bytes(make_index.core_metadata({"name": d["name"]}, release))
+        (info / "INSTALLER").write_text("wheelhouse-test\n")
+        (info / "RECORD").write_text("")
+
+
+def verify_solution(description, roots, pre, chosen, installed=None):
+    """Checks a {name: version} set to install independently of both resolvers, with the installed distributions
+    (list of {name, version, release}) kept where the set does not replace them; "" when it is a valid install."""
     from pip._vendor.packaging.requirements import Requirement
     from pip._vendor.packaging.specifiers import SpecifierSet
     from pip._vendor.packaging.version import Version
@@ -136,6 +173,7 @@ def verify_solution(description, roots, pre, chosen):
         return (any(t in GOOD_TAGS for t in release["tags"])
                 and (rp is None or SpecifierSet(rp).contains("3.11", prereleases=True)))
 
+    kept = {normalize(d["name"]): d for d in (installed or []) if normalize(d["name"]) not in chosen}
     specs = {}
     seen = set()
     constraints = {}
@@ -148,22 +186,33 @@ def verify_solution(description, roots, pre, chosen):
         if req.marker is not None and not req.marker.evaluate({"extra": extra or ""}):
             continue
         name = normalize(req.name)
-        if name not in chosen:
-            return f"{req} is not satisfied: {name} not in the set"
-        version = Version(chosen[name])
-        if not req.specifier.contains(version, prereleases=True):
-            return f"{req} is not satisfied by {name} {version}"
-        specs.setdefault(name, []).append(req.specifier)
-        release = releases.get(name, {}).get(version)
-        if release is None or not usable(release):
-            return f"{name} {version} has no installable file"
+        if name in kept:  # an installed distribution: its own metadata, no file needed
+            version = Version(kept[name]["version"])
+            if not req.specifier.contains(version, prereleases=True):
+                return f"{req} is not satisfied by the installed {name} {version}, and the set does not replace it"
+            specs.setdefault(name, []).append(req.specifier)
+            release = kept[name]["release"] or {"version": str(version), "requires_dist": []}
+        else:
+            if name not in chosen:
+                return f"{req} is not satisfied: {name} not in the set"
+            version = Version(chosen[name])
+            if not req.specifier.contains(version, prereleases=True):
+                return f"{req} is not satisfied by {name} {version}"
+            specs.setdefault(name, []).append(req.specifier)
+            release = releases.get(name, {}).get(version)
+            if release is None or not usable(release):
+                return f"{name} {version} has no installable file"
         for e in [None] + sorted(e for e in req.extras if e in release.get("extras", {})):
             if (name, str(version), e) in seen:
                 continue
             seen.add((name, str(version), e))
             deps = release["requires_dist"] if e is None else release["extras"][e]
             todo += [(Requirement(d), e) for d in deps]
-    if set(specs) != set(chosen):
+    for name, d in kept.items():
+        if name in specs and not all(c.contains(Version(d["version"]), prereleases=True)
+                                     for c in constraints.get(name, [])):
+            return f"the installed {name} {d['version']} is excluded by a constraint, and the set does not replace it"
+    if set(specs) - set(kept) != set(chosen):
         return f"not required: {sorted(set(chosen) - set(specs))}"
     for name, version in chosen.items():
         if not all(c.contains(Version(version), prereleases=True) for c in constraints.get(name, [])):
@@ -222,6 +271,8 @@ for line in sys.stdin:
     resolvers._has_route_to_root = cycle_safe_route if job.get("cycle_safe") else original_route
     err = io.StringIO()
     sys.stdout, sys.stderr = io.StringIO(), err
+    if job.get("site"):  # the installed distributions pip sees (importlib.metadata reads sys.path)
+        sys.path.insert(0, job["site"])
     try:
         code = main(job["args"])
     except SystemExit as e:
@@ -229,6 +280,9 @@ for line in sys.stdin:
     except Exception as e:  # reported as a failure of this graph, the worker goes on
         err.write(repr(e))
         code = 1
+    finally:
+        if job.get("site"):
+            sys.path.remove(job["site"])
     sys.stdout, sys.stderr = out, sys.__stderr__
     out.write(json.dumps({"code": code, "stderr": err.getvalue()}) + "\n")
     out.flush()
@@ -240,8 +294,9 @@ class PipWorker:
         self.proc = subprocess.Popen([python, "-c", PIP_WORKER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      text=True, env=clean_env())
 
-    def run(self, args, cycle_safe=False):
-        self.proc.stdin.write(json.dumps({"args": args, "cycle_safe": cycle_safe}) + "\n")
+    def run(self, args, cycle_safe=False, site=None):
+        self.proc.stdin.write(json.dumps({"args": args, "cycle_safe": cycle_safe,
+                                          "site": str(site) if site else None}) + "\n")
         self.proc.stdin.flush()
         return json.loads(self.proc.stdout.readline())
 
@@ -258,40 +313,46 @@ def constraints_args(constraints, work):
     return ["-c", str(path)]
 
 
-def run_pip(worker, index_url, roots, pre, work, constraints):
+def run_pip(worker, index_url, roots, pre, work, constraints, site=None):
     work.mkdir(parents=True, exist_ok=True)
     report = work / "pip-report.json"
     report.unlink(missing_ok=True)
-    cmd = ["install", "--dry-run", "--ignore-installed", "--report", str(report), "--quiet",
+    cmd = ["install", "--dry-run", "--report", str(report), "--quiet",
            "--only-binary=:all:", "--python-version", "3.11", "--index-url", index_url, "--no-cache-dir",
            "--disable-pip-version-check"]
+    if site is None:
+        cmd.insert(2, "--ignore-installed")
     for p in pip_platforms():
         cmd += ["--platform", p]
     if pre:
         cmd.append("--pre")
     cmd += constraints_args(constraints, work)
-    r = worker.run(cmd + roots)
+    r = worker.run(cmd + roots, site=site)
     crashed = "RecursionError" in r["stderr"] and "_has_route_to_root" in r["stderr"]
     if crashed:  # see the module's docstring
         report.unlink(missing_ok=True)
-        r = worker.run(cmd + roots, cycle_safe=True)
+        r = worker.run(cmd + roots, cycle_safe=True, site=site)
     if r["code"] != 0:
         return None, r["stderr"].strip().splitlines()[-1:] if r["stderr"].strip() else ["exit %d" % r["code"]]
     return {normalize(i["metadata"]["name"]): i["metadata"]["version"]
             for i in json.loads(report.read_text())["install"]}, "cycle-safe rerun" if crashed else ""
 
 
-def run_wheelhouse(binary, index_url, roots, pre, work, constraints):
+def run_wheelhouse(binary, index_url, roots, pre, work, constraints, installed=None):
     work.mkdir(parents=True, exist_ok=True)
     (work / "requirements.txt").write_text("".join(r + "\n" for r in roots))
     cmd = [binary, "lock", "-r", str(work / "requirements.txt"), "-i", index_url, "--trusted-host", "127.0.0.1",
            "--no-cache", "--python-version", "3.11", "--platform", "manylinux_2_34_x86_64",
            "-o", str(work / "lock.json"), "--json"] + constraints_args(constraints, work)
+    if installed is not None:
+        (work / "installed.txt").write_text("".join(f"{d['name']}=={d['version']}\n" for d in installed))
+        cmd += ["--installed", str(work / "installed.txt")]
     if pre:
         cmd.append("--pre")
     r = subprocess.run(cmd, capture_output=True, text=True, env=clean_env(), timeout=120)
     if r.returncode == 0:
-        return {p["name"]: p["version"] for p in json.loads(r.stdout)["packages"]}, ""
+        # What pip would install: the image's packages are kept.
+        return {p["name"]: p["version"] for p in json.loads(r.stdout)["packages"] if not p.get("provided_by")}, ""
     if r.returncode != 2:
         return "crash", f"exit {r.returncode}: {r.stdout[:300]} {r.stderr[:300]}"
     return None, json.loads(r.stdout)["error"]["message"]
@@ -339,50 +400,76 @@ def main():
             if not only or g in only:
                 graphs.append((g, f"{base}/diff/g{g}/simple", roots, pre))
 
+        # Each graph twice: "g" as before, "g/image" with an installed set (from its own random stream).
+        runs = []
+        installed_sets = {}
+        for g, url, roots, pre in graphs:
+            runs.append((f"g{g}", g, url, roots, pre, None))
+            installed = make_installed(random.Random(f"{args.seed}-{g}-installed"), descriptions[g])
+            installed_sets[g] = installed
+            site = state / "sites" / f"g{g}"
+            write_site(make_index, installed, site)
+            runs.append((f"g{g}/image", g, url, roots, pre, site))
+
+        def work_dir(key):
+            return state / "work" / key.replace("/", "-")
+
+        def ours_one(run):
+            key, g, url, roots, pre, site = run
+            return run_wheelhouse(args.wheelhouse, url, roots, pre, work_dir(key), descriptions[g]["constraints"],
+                                  installed_sets[g] if site else None)
+
         started = time.time()
-        ours = {g: run_wheelhouse(args.wheelhouse, url, roots, pre, state / "work" / f"g{g}",
-                                  descriptions[g]["constraints"])
-                for g, url, roots, pre in graphs}
+        with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+            ours = dict(zip([r[0] for r in runs], pool.map(ours_one, runs)))
         ours_time = time.time() - started
         workers = queue.Queue()
         for _ in range(args.jobs):
             workers.put(PipWorker(args.pip_python))
 
-        def with_worker(t):
+        def with_worker(run):
+            key, g, url, roots, pre, site = run
             worker = workers.get()
             try:
-                return run_pip(worker, t[1], t[2], t[3], state / "work" / f"g{t[0]}", descriptions[t[0]]["constraints"])
+                return run_pip(worker, url, roots, pre, work_dir(key), descriptions[g]["constraints"], site)
             finally:
                 workers.put(worker)
 
         with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-            theirs = dict(zip([g for g, *_ in graphs], pool.map(with_worker, graphs)))
+            theirs = dict(zip([r[0] for r in runs], pool.map(with_worker, runs)))
         while not workers.empty():
             workers.get().close()
         disagreements = []
         solved = 0
-        for g, url, roots, pre in graphs:
-            (mine, why), (ref, ref_why) = ours[g], theirs[g]
+        kept_somewhere = 0
+        for key, g, url, roots, pre, site in runs:
+            (mine, why), (ref, ref_why) = ours[key], theirs[key]
+            installed = installed_sets[g] if site else None
             if mine == "crash":
-                disagreements.append(f"g{g} {roots} pre={pre}: wheelhouse {why}")
+                disagreements.append(f"{key} {roots} pre={pre}: wheelhouse {why}")
                 continue
             if mine is not None and ref is not None:
                 solved += 1
-            excused = [key for key, (predicate, _) in EXCEPTIONS.items()
-                       if mine != ref and predicate(descriptions[g], roots, pre, mine, ref)]
+            excused = [name for name, (predicate, _) in EXCEPTIONS.items()
+                       if mine != ref and predicate(descriptions[g], roots, pre, mine, ref, installed)]
             if excused:
-                print(f"g{g}: excused ({', '.join(excused)}): wheelhouse {mine}, pip {ref}")
+                print(f"{key}: excused ({', '.join(excused)}): wheelhouse {mine}, pip {ref}")
                 continue
+            if site and ours[f"g{g}"][0] != mine:
+                kept_somewhere += 1  # the installed set changed the answer
             if mine != ref:
-                disagreements.append(f"g{g} {roots} -c {descriptions[g]['constraints']} pre={pre} "
+                image = f" installed {[d['name'] + '==' + d['version'] for d in installed]}" if site else ""
+                disagreements.append(f"{key} {roots} -c {descriptions[g]['constraints']} pre={pre}{image} "
                                      f"({state}/graphs/g{g}.json):\n"
                                      f"    wheelhouse: {mine if mine is not None else 'no solution: ' + why.splitlines()[0]}\n"
                                      f"    pip:        {ref if ref is not None else 'no solution: ' + ' '.join(ref_why)}")
-        reruns = [f"g{g}" for g, *_ in graphs if theirs[g][1] == "cycle-safe rerun"]
+        print(f"with an installed set: {sum(1 for r in runs if r[5])} runs, in {kept_somewhere} of them the set "
+              "changes wheelhouse's answer")
+        reruns = [key for key, *_ in runs if theirs[key][1] == "cycle-safe rerun"]
         if reruns:
             print(f"pip crashed in resolvelib's _has_route_to_root on {', '.join(reruns)}: compared with its "
                   "cycle-safe rerun")
-        print(f"{len(graphs)} compared ({solved} solved by both, {len(graphs) - solved} failing or disagreeing), "
+        print(f"{len(runs)} compared ({solved} solved by both, {len(runs) - solved} failing or disagreeing), "
               f"{len(disagreements)} disagreements; wheelhouse {ours_time:.1f}s in total, pip "
               f"{time.time() - started - ours_time:.1f}s with {args.jobs} in parallel")
         for d in disagreements[:20]:

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "wheelhouse/app/inputs.hpp"
 #include "wheelhouse/tags/target.hpp"
 #include "wheelhouse/util/expected.hpp"
 
@@ -22,12 +23,18 @@ struct VerifyOptions {
     std::optional<tags::Preset> preset;
     std::string plugins_path = "/usr/local/airflow/plugins";  // where MWAA unzips plugins.zip
     std::string wheel_dir;                                    // --wheel-dir the bundle was built with
+    // The target's image: its installed packages (pip keeps what they satisfy), and the Airflow constraints file
+    // MWAA adds with -c when no line of requirements.txt (comments included) has "-c " or "--constraint ".
+    std::optional<InstalledSet> installed;
+    std::optional<std::string> image_constraints;  // the text of that file
+    std::string image_constraints_origin;          // e.g. "mwaa-2.10.3 image etc/airflow_constraints.txt"
 };
 
 // One thing that would make pip on MWAA fail (or do something else than intended). `kind` is stable, for
 // scripts: missing_file, unreadable, no_index, find_links, constraint_missing, constraint_not_recognised,
 // constraint_url, constraint_not_bundled, unsupported_line, invalid_wheel, incompatible_wheel,
-// requires_python, sdist, missing_dependency, unsatisfiable, hash_mismatch, report_mismatch.
+// requires_python, sdist, missing_dependency, unsatisfiable, hash_mismatch, report_mismatch,
+// replaces_image_package. Warnings (exit 0) use the same shape: unused_wheel, image_constraints.
 struct Problem {
     std::string kind;
     std::string message;
@@ -48,7 +55,11 @@ struct VerifyResult {
     std::string target;
     std::vector<VerifiedWheel> wheels;  // every wheel in the bundle, sorted by file name
     std::vector<std::string> installs;  // "name==version" that pip would install, sorted
+    std::vector<std::string> kept;      // "name==version" the image already has and keeps, sorted
     std::vector<Problem> problems;
+    std::vector<Problem> warnings;  // worth knowing, not a failure (an unused wheel: bytes MWAA unzips for nothing)
+    // The effective command MWAA runs, as pip arguments (for the report).
+    std::vector<std::string> command;
 
     [[nodiscard]] auto ok() const -> bool { return problems.empty(); }
 };
@@ -70,5 +81,9 @@ struct RequirementsScan {
 };
 auto scan_mwaa_requirements(std::string_view text, std::string_view plugins_path, std::string_view wheel_dir)
     -> RequirementsScan;
+
+// MWAA's own test (python/mwaa/utils/user_requirements.py): it adds `-c $AIRFLOW_CONSTRAINTS_FILE` unless some
+// line, comments included, contains "-c " or "--constraint ".
+auto mwaa_adds_airflow_constraints(std::string_view requirements_text) -> bool;
 
 }  // namespace wheelhouse::app
