@@ -40,7 +40,7 @@ public:
         if (!target) return report_error(terminal, target.error());
         options.target = *target;
         if (!flags.preset.empty()) {
-            auto preset = tags::find_preset(flags.preset);
+            auto preset = image::find_preset(flags.preset);
             if (!preset) return report_error(terminal, preset.error());
             options.preset = *preset;
         }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "wheelhouse/http/http.hpp"
+#include "wheelhouse/image/image.hpp"
 #include "wheelhouse/index/index.hpp"
 #include "wheelhouse/reqfile/reqfile.hpp"
 #include "wheelhouse/resolve/resolve.hpp"
@@ -39,6 +40,9 @@ struct IndexFlags {
 // PIP_TRUSTED_HOST (whitespace-separated lists), PIP_NO_INDEX (a boolean as pip reads it).
 auto flags_from_environment(IndexFlags flags, const EnvironmentLookup& environment) -> Expected<IndexFlags>;
 
+// download: the preset's own Airflow constraints (the image's embedded copy when it has one, else downloaded from
+// its constraints URL); file: `airflow_file`, a path or an http(s) URL (--airflow-constraints); none: no Airflow
+// constraints (--no-airflow-constraints).
 enum class AirflowConstraints { download, file, none };
 
 struct InputOptions {
@@ -47,9 +51,9 @@ struct InputOptions {
     IndexFlags flags;
     // The preset decides the Airflow constraints URL and the essential pins; nullopt (an explicit
     // --python-version target) has neither.
-    std::optional<tags::Preset> preset;
+    std::optional<image::Preset> preset;
     AirflowConstraints airflow = AirflowConstraints::download;
-    std::filesystem::path airflow_file;              // AirflowConstraints::file
+    std::filesystem::path airflow_file;              // AirflowConstraints::file: a path or an http(s) URL
     bool require_hashes = false;                     // --require-hashes (also turned on by any --hash line)
     std::optional<std::filesystem::path> cache_dir;  // page cache for the downloaded constraints
     EnvironmentLookup environment;                   // unset: the process environment
@@ -77,8 +81,12 @@ struct Inputs {
     std::vector<std::string> warnings;
 };
 
-// MWAA's essential pins for a preset: the packages MWAA always constrains and users cannot override.
-auto essential_pins(const tags::Preset& preset) -> std::vector<std::string>;
+// MWAA's essential pins for a preset: the packages MWAA always constrains and users cannot override, from the
+// image's etc/mwaa_essential_constraints.txt (origins "mwaa-2.10.3 image etc/mwaa_essential_constraints.txt:12");
+// presets without that file pin apache-airflow only.
+auto essential_constraints(const image::Preset& preset) -> Expected<std::vector<resolve::Constraint>>;
+// The same pins as requirement strings ("Flask==2.2.5").
+auto essential_pins(const image::Preset& preset) -> std::vector<std::string>;
 
 // The URL an http(s) include or constraints file is read from, through the engine (a reqfile Fetcher).
 auto make_fetcher(http::Engine& engine) -> reqfile::Fetcher;

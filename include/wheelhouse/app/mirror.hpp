@@ -17,6 +17,7 @@
 #include "wheelhouse/app/deploy.hpp"
 #include "wheelhouse/app/inputs.hpp"
 #include "wheelhouse/http/http.hpp"
+#include "wheelhouse/image/image.hpp"
 #include "wheelhouse/tags/target.hpp"
 #include "wheelhouse/util/expected.hpp"
 
@@ -25,7 +26,7 @@ namespace wheelhouse::app {
 // One target to resolve for; the preset (when it is one) brings its Airflow constraints and essential pins.
 struct MirrorTarget {
     tags::Target target;
-    std::optional<tags::Preset> preset;
+    std::optional<image::Preset> preset;
 };
 
 struct MirrorOptions {
