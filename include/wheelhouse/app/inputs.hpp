@@ -49,7 +49,7 @@ struct InputOptions {
     std::vector<std::string> requirement_files;  // -r, paths or URLs
     std::vector<std::string> constraint_files;   // -c, paths or URLs
     IndexFlags flags;
-    // The preset decides the Airflow constraints URL and the essential pins; nullopt (an explicit
+    // The preset brings its image's Airflow constraints (or their URL) and essential pins; nullopt (an explicit
     // --python-version target) has neither.
     std::optional<image::Preset> preset;
     AirflowConstraints airflow = AirflowConstraints::download;
