@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "wheelhouse/cache/http_cache.hpp"
+#include "wheelhouse/index/index.hpp"
 #include "wheelhouse/pep508/name.hpp"
 #include "wheelhouse/tags/filename.hpp"
 #include "wheelhouse/util/file.hpp"
@@ -74,145 +75,6 @@ void add_unique(std::vector<std::string>& list, const std::string& value) {
     list.push_back(value);
 }
 
-// The essential pins of the amazon-mwaa-docker-images repository, images/airflow/<version>/etc/
-// mwaa_essential_constraints.txt ("critical to the functionality of our Airflow image and, thus, do not allow
-// the customer to override them"). apache-airflow itself is pinned to the preset's version: the crawled copies
-// of that file for 2.10.1, 2.11.0 and 3.0.6 pin apache-airflow to an unrelated version, which cannot be what
-// the image installs. Images before 2.9.2 (aws-mwaa-local-runner) have no such file: only Airflow is pinned.
-struct EssentialList {
-    const char* airflow;
-    std::vector<const char*> pins;
-};
-
-auto essential_lists() -> const std::vector<EssentialList>& {
-    static const std::vector<EssentialList> lists = {
-        {"2.9.2",
-         {"Flask-AppBuilder==4.4.1",
-          "Flask-Babel==2.0.0",
-          "Flask-Bcrypt==1.0.1",
-          "Flask-Caching==2.3.0",
-          "Flask-JWT-Extended==4.6.0",
-          "Flask-Limiter==3.7.0",
-          "Flask-Login==0.6.3",
-          "Flask-SQLAlchemy==2.5.1",
-          "Flask-Session==0.5.0",
-          "Flask-WTF==1.2.1",
-          "Flask==2.2.5",
-          "gunicorn==22.0.0",
-          "billiard==4.2.0",
-          "celery==5.4.0",
-          "gevent==24.2.1",
-          "greenlet==3.0.3",
-          "kombu==5.3.7",
-          "vine==5.1.0",
-          "SQLAlchemy-JSONField==1.0.2",
-          "SQLAlchemy-Utils==0.41.2",
-          "SQLAlchemy==1.4.52",
-          "statsd==4.0.1",
-          "watchtower==3.2.0"}},
-        {"2.10.1",
-         {"Flask-AppBuilder==4.5.0",
-          "Flask-Babel==2.0.0",
-          "Flask-Bcrypt==1.0.1",
-          "Flask-Caching==2.3.0",
-          "Flask-JWT-Extended==4.6.0",
-          "Flask-Limiter==3.8.0",
-          "Flask-Login==0.6.3",
-          "Flask-SQLAlchemy==2.5.1",
-          "Flask-Session==0.5.0",
-          "Flask-WTF==1.2.1",
-          "Flask==2.2.5",
-          "gunicorn==23.0.0",
-          "billiard==4.2.0",
-          "celery==5.4.0",
-          "gevent==24.2.1",
-          "greenlet==3.0.3",
-          "kombu==5.4.0",
-          "vine==5.1.0",
-          "SQLAlchemy-JSONField==1.0.2",
-          "SQLAlchemy-Utils==0.41.2",
-          "SQLAlchemy==1.4.53",
-          "statsd==4.0.1",
-          "watchtower==3.3.1",
-          "fluent-logger==0.11.1"}},
-        {"2.10.3",
-         {"Flask-AppBuilder==4.5.2",
-          "Flask-Babel==2.0.0",
-          "Flask-Bcrypt==1.0.1",
-          "Flask-Caching==2.3.0",
-          "Flask-JWT-Extended==4.6.0",
-          "Flask-Limiter==3.8.0",
-          "Flask-Login==0.6.3",
-          "Flask-SQLAlchemy==2.5.1",
-          "Flask-Session==0.5.0",
-          "Flask-WTF==1.2.2",
-          "Flask==2.2.5",
-          "gunicorn==23.0.0",
-          "billiard==4.2.1",
-          "celery==5.4.0",
-          "gevent==24.10.3",
-          "greenlet==3.1.1",
-          "kombu==5.4.2",
-          "vine==5.1.0",
-          "SQLAlchemy-JSONField==1.0.2",
-          "SQLAlchemy-Utils==0.41.2",
-          "SQLAlchemy==1.4.54",
-          "statsd==4.0.1",
-          "watchtower==3.3.1",
-          "fluent-logger==0.11.1"}},
-        {"2.11.0",
-         {"Flask-AppBuilder==4.5.3",
-          "Flask-Babel==2.0.0",
-          "Flask-Bcrypt==1.0.1",
-          "Flask-Caching==2.3.1",
-          "Flask-JWT-Extended==4.7.1",
-          "Flask-Limiter==3.12",
-          "Flask-Login==0.6.3",
-          "Flask-SQLAlchemy==2.5.1",
-          "Flask-Session==0.5.0",
-          "Flask-WTF==1.2.2",
-          "Flask==2.2.5",
-          "gunicorn==23.0.0",
-          "billiard==4.2.1",
-          "celery==5.5.2",
-          "gevent==25.5.1",
-          "greenlet==3.2.2",
-          "vine==5.1.0",
-          "SQLAlchemy-JSONField==1.0.2",
-          "SQLAlchemy-Utils==0.41.2",
-          "SQLAlchemy==1.4.54",
-          "statsd==4.0.1",
-          "watchtower==3.4.0",
-          "fluent-logger==0.11.1"}},
-        {"3.0.6",
-         {"Flask-AppBuilder==4.6.3",
-          "Flask-Babel==2.0.0",
-          "Flask-Bcrypt==1.0.1",
-          "Flask-Caching==2.3.0",
-          "Flask-JWT-Extended==4.7.1",
-          "Flask-Limiter==3.12",
-          "Flask-Login==0.6.3",
-          "Flask-SQLAlchemy==2.5.1",
-          "Flask-Session==0.5.0",
-          "Flask-WTF==1.2.2",
-          "Flask==2.2.5",
-          "gunicorn==23.0.0",
-          "billiard==4.2.1",
-          "celery==5.5.2",
-          "gevent==25.5.1",
-          "greenlet==3.2.4",
-          "kombu==5.5.4",
-          "vine==5.1.0",
-          "SQLAlchemy-JSONField==1.0.2",
-          "SQLAlchemy-Utils==0.41.2",
-          "SQLAlchemy==1.4.54",
-          "statsd==4.0.1",
-          "watchtower==3.4.0",
-          "fluent-logger==0.11.1"}},
-    };
-    return lists;
-}
-
 auto parse_bool(std::string_view text) -> std::optional<bool> {
     auto value = util::to_lower(util::trim(text));
     if (value == "1" || value == "true" || value == "yes" || value == "on") return true;
@@ -274,6 +136,45 @@ auto to_constraint(const reqfile::Entry& entry, resolve::ConstraintSource source
     return resolve::Constraint{entry.requirement, entry.origin.to_string(), source};
 }
 
+// A constraints file's lines as constraints of one source; `origin` names it ("<origin>:<line>" per constraint).
+auto constraints_from_text(const std::string& text, const std::string& origin, resolve::ConstraintSource source)
+    -> Expected<std::vector<resolve::Constraint>> {
+    reqfile::ParseOptions o;
+    o.constraint = true;
+    o.environment = [](std::string_view) { return std::optional<std::string>(); };
+    auto parsed = reqfile::parse_text(text, origin, o);
+    if (!parsed) return unexpected(std::move(parsed).error());
+    std::vector<resolve::Constraint> out;
+    for (const auto& entry : parsed->constraints) {
+        auto c = to_constraint(entry, source);
+        if (!c) return unexpected(std::move(c).error());
+        out.push_back(std::move(*c));
+    }
+    return out;
+}
+
+// --airflow-constraints: a file, or an http(s) URL read through the page cache as the preset's own would be.
+auto read_airflow_override(const std::string& location, http::Engine& engine, const std::optional<fs::path>& cache_dir,
+                           std::vector<std::string>& warnings) -> Expected<std::pair<std::string, std::string>> {
+    if (util::starts_with_icase(location, "http://") || util::starts_with_icase(location, "https://")) {
+        auto text = download_constraints(location, engine, cache_dir, warnings);
+        if (!text) return unexpected(std::move(text).error());
+        return std::pair{std::move(*text), util::redact_url(location)};
+    }
+    fs::path path = location;
+    if (util::starts_with_icase(location, "file://")) {
+        auto local = index::file_url_path(location);
+        if (!local) {
+            return make_error(ErrorCode::invalid_input, fmt::format("not a local file URL: '{}'", location), {},
+                              "pass --airflow-constraints a path, a file:///absolute/path or an http(s) URL");
+        }
+        path = *local;
+    }
+    auto text = util::read_file(path);
+    if (!text) return unexpected(std::move(text).error());
+    return std::pair{std::move(*text), path.string()};
+}
+
 }  // namespace
 
 auto flags_from_environment(IndexFlags flags, const EnvironmentLookup& environment) -> Expected<IndexFlags> {
@@ -305,13 +206,34 @@ auto flags_from_environment(IndexFlags flags, const EnvironmentLookup& environme
     return flags;
 }
 
-auto essential_pins(const tags::Preset& preset) -> std::vector<std::string> {
-    std::vector<std::string> pins{"apache-airflow==" + preset.airflow_version};
-    for (const auto& list : essential_lists()) {
-        if (preset.airflow_version == list.airflow) {
-            for (const char* pin : list.pins) pins.emplace_back(pin);
-        }
+auto essential_constraints(const image::Preset& preset) -> Expected<std::vector<resolve::Constraint>> {
+    std::vector<resolve::Constraint> out;
+    if (preset.essential_constraints) {
+        auto parsed = constraints_from_text(*preset.essential_constraints, preset.essential_constraints_origin(),
+                                            resolve::ConstraintSource::mwaa_essential);
+        if (!parsed) return unexpected(std::move(parsed).error());
+        out = std::move(*parsed);
     }
+    // Airflow itself is always pinned to the preset's version (the images' files pin it; older presets have
+    // no such file).
+    const bool pins_airflow = std::any_of(out.begin(), out.end(), [](const resolve::Constraint& c) {
+        return pep508::canonicalize_name(c.requirement.name) == "apache-airflow";
+    });
+    if (!pins_airflow) {
+        auto airflow = pep508::Requirement::parse("apache-airflow==" + preset.airflow_version);
+        if (!airflow) return unexpected(std::move(airflow).error());
+        out.insert(out.begin(), {*airflow, fmt::format("MWAA essential pin for Airflow {}", preset.airflow_version),
+                                 resolve::ConstraintSource::mwaa_essential});
+    }
+    return out;
+}
+
+auto essential_pins(const image::Preset& preset) -> std::vector<std::string> {
+    std::vector<std::string> pins;
+    auto constraints = essential_constraints(preset);
+    // The embedded files are unit-tested to parse; should one not, Airflow's own pin still holds.
+    if (!constraints) return {"apache-airflow==" + preset.airflow_version};
+    for (const auto& c : *constraints) pins.push_back(c.requirement.to_string());
     return pins;
 }
 
@@ -430,48 +352,47 @@ auto read_inputs(const InputOptions& options, http::Engine& engine) -> Expected<
         }
     }
 
-    // The target's Airflow constraints.
+    // The target's Airflow constraints: the image's own copy when the preset has one (no network), else
+    // downloaded from the preset's constraints URL; --airflow-constraints FILE|URL replaces either.
     std::optional<std::string> airflow_text;
     std::string airflow_origin;
     if (options.airflow == AirflowConstraints::file) {
-        auto text = util::read_file(options.airflow_file);
-        if (!text) return unexpected(std::move(text).error());
-        airflow_text = std::move(*text);
-        airflow_origin = options.airflow_file.string();
+        auto read = read_airflow_override(options.airflow_file.string(), engine, options.cache_dir, inputs.warnings);
+        if (!read) return unexpected(std::move(read).error());
+        airflow_text = std::move(read->first);
+        airflow_origin = std::move(read->second);
     } else if (options.airflow == AirflowConstraints::download && options.preset) {
-        auto text = download_constraints(options.preset->constraints_url, engine, options.cache_dir, inputs.warnings);
-        if (!text) return unexpected(std::move(text).error());
-        airflow_text = std::move(*text);
-        airflow_origin = options.preset->constraints_url;
+        if (options.preset->airflow_constraints) {
+            airflow_text = *options.preset->airflow_constraints;
+            airflow_origin = options.preset->airflow_constraints_origin();
+        } else {
+            auto text =
+                download_constraints(options.preset->constraints_url, engine, options.cache_dir, inputs.warnings);
+            if (!text) return unexpected(std::move(text).error());
+            airflow_text = std::move(*text);
+            airflow_origin = options.preset->constraints_url;
+        }
     }
     if (airflow_text) {
-        reqfile::ParseOptions o;
-        o.constraint = true;
-        o.environment = [](std::string_view) { return std::optional<std::string>(); };
-        auto parsed = reqfile::parse_text(*airflow_text, airflow_origin, o);
+        auto parsed = constraints_from_text(*airflow_text, airflow_origin, resolve::ConstraintSource::airflow);
         if (!parsed) return unexpected(std::move(parsed).error());
         inputs.files.push_back({"airflow-constraints", airflow_origin, util::sha256_hex(*airflow_text)});
-        for (const auto& entry : parsed->constraints) {
-            auto c = to_constraint(entry, resolve::ConstraintSource::airflow);
-            if (!c) return unexpected(std::move(c).error());
-            inputs.constraints.push_back(std::move(*c));
-        }
+        for (auto& c : *parsed) inputs.constraints.push_back(std::move(c));
     }
     if (options.preset) {
-        std::string origin = fmt::format("MWAA essential constraints for Airflow {}", options.preset->airflow_version);
-        for (const auto& pin : essential_pins(*options.preset)) {
-            auto req = pep508::Requirement::parse(pin);
-            if (!req) return unexpected(std::move(req).error());
-            inputs.constraints.push_back({*req, origin, resolve::ConstraintSource::mwaa_essential});
-        }
+        auto essential = essential_constraints(*options.preset);
+        if (!essential) return unexpected(std::move(essential).error());
+        for (auto& c : *essential) inputs.constraints.push_back(std::move(c));
     }
 
-    // What the target already has: the --installed file (a preset's image set is used otherwise), unless the
-    // whole closure is asked for.
+    // What the target already has: the --installed file, else the preset's image, unless the whole closure is
+    // asked for.
     if (!options.full_bundle && options.installed_file) {
         auto installed = read_installed_file(*options.installed_file);
         if (!installed) return unexpected(std::move(installed).error());
         inputs.installed = std::move(*installed);
+    } else if (!options.full_bundle && options.preset) {
+        inputs.installed = image_installed_set(*options.preset);
     }
 
     if (no_index) index_urls.clear();
@@ -492,6 +413,25 @@ auto read_inputs(const InputOptions& options, http::Engine& engine) -> Expected<
         return make_error(ErrorCode::usage, "nothing to lock: no requirements given", {}, "pass -r requirements.txt");
     }
     return inputs;
+}
+
+auto image_installed_set(const image::Preset& preset) -> std::optional<InstalledSet> {
+    if (!preset.has_installed_set) return std::nullopt;
+    InstalledSet set;
+    set.preset = preset.name;
+    set.label = "the " + preset.name + " image";
+    set.source = preset.source;
+    for (const auto& p : preset.installed) {
+        resolve::InstalledDistribution dist;
+        dist.name = p.name;
+        if (p.version) {
+            auto version = pep440::Version::parse(*p.version);
+            if (!version) continue;  // the converter writes versions pip printed; none fails to parse
+            dist.version = *version;
+        }
+        set.packages.push_back(std::move(dist));
+    }
+    return set;
 }
 
 auto read_installed_file(const fs::path& path) -> Expected<InstalledSet> {

@@ -38,7 +38,7 @@ public:
         m_sources.apply_to(inputs);
         m_target.apply_to(inputs);
         if (!m_target.preset.empty()) {
-            auto preset = tags::find_preset(m_target.preset);
+            auto preset = image::find_preset(m_target.preset);
             if (!preset) return report_error(terminal, preset.error());
             inputs.preset = *preset;
         }

@@ -8,8 +8,8 @@
 #include "source_options.hpp"
 #include "wheelhouse/app/mirror.hpp"
 #include "wheelhouse/cache/http_cache.hpp"
+#include "wheelhouse/image/image.hpp"
 #include "wheelhouse/s3/config.hpp"
-#include "wheelhouse/tags/target.hpp"
 
 namespace wheelhouse::cli {
 namespace {
@@ -38,7 +38,7 @@ public:
         }
         app::MirrorOptions options;
         for (const auto& name : m_targets) {
-            auto preset = tags::find_preset(name);
+            auto preset = image::find_preset(name);
             if (!preset) return report_error(terminal, preset.error());
             options.targets.push_back({preset->target(), *preset});
         }

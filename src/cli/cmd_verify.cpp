@@ -40,7 +40,7 @@ public:
         if (!target) return report_error(terminal, target.error());
         options.target = *target;
         if (!flags.preset.empty()) {
-            auto preset = tags::find_preset(flags.preset);
+            auto preset = image::find_preset(flags.preset);
             if (!preset) return report_error(terminal, preset.error());
             options.preset = *preset;
         }
@@ -48,6 +48,12 @@ public:
             auto installed = app::read_installed_file(m_target.installed_file);
             if (!installed) return report_error(terminal, installed.error());
             options.installed = std::move(*installed);
+        } else if (options.preset) {
+            options.installed = app::image_installed_set(*options.preset);
+        }
+        if (options.preset && options.preset->airflow_constraints) {
+            options.image_constraints = *options.preset->airflow_constraints;
+            options.image_constraints_origin = options.preset->airflow_constraints_origin();
         }
         auto result = app::verify(options);
         if (!result) return report_error(terminal, result.error());

@@ -5,7 +5,7 @@
 #include <sstream>
 
 #include "app.hpp"
-#include "wheelhouse/tags/target.hpp"
+#include "wheelhouse/image/image.hpp"
 
 namespace wheelhouse::cli {
 namespace {
@@ -126,7 +126,7 @@ auto describe(const CLI::App& app) -> CommandDoc {
 auto target_values() -> std::vector<std::string> {
     std::vector<std::string> values;
     std::set<std::string> lines;
-    for (const auto& preset : tags::presets()) {
+    for (const auto& preset : image::presets()) {
         values.push_back(preset.name);
         auto parts = split(preset.airflow_version, '.');
         if (parts.size() >= 2) lines.insert("mwaa-" + parts[0] + "." + parts[1]);

@@ -42,7 +42,7 @@ void SourceOptions::add_to(CLI::App& command) {
                      "Use no shared cache (a private temporary one where wheels must be stored)");
     auto* airflow = command
                         .add_option("--airflow-constraints", airflow_file,
-                                    "Airflow constraints file to use instead of downloading the target's")
+                                    "Airflow constraints (a file or an http(s) URL) instead of the target's own")
                         ->type_name(file_type);
     auto* no_airflow_flag =
         command.add_flag("--no-airflow-constraints", no_airflow, "Do not apply Airflow's constraints");

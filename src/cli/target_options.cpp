@@ -1,6 +1,7 @@
 #include "target_options.hpp"
 
 #include "reference.hpp"
+#include "wheelhouse/image/image.hpp"
 
 namespace wheelhouse::cli {
 
@@ -47,7 +48,7 @@ auto TargetFlags::resolve() const -> Expected<tags::Target> {
                           "use either a preset or the explicit pip-style flags");
     }
     if (!preset.empty()) {
-        auto found = tags::find_preset(preset);
+        auto found = image::find_preset(preset);
         if (!found) return unexpected(found.error());
         return found->target();
     }

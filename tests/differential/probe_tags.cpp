@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "wheelhouse/image/image.hpp"
 #include "wheelhouse/tags/filename.hpp"
 #include "wheelhouse/tags/target.hpp"
 
@@ -55,7 +56,7 @@ auto answer(const json& request) -> json {
         return json{{"ok", true}, {"name", sdist->name}, {"version", sdist->version.to_string()}};
     }
     if (op == "preset") {
-        auto preset = tags::find_preset(request.at("name").get<std::string>());
+        auto preset = image::find_preset(request.at("name").get<std::string>());
         if (!preset) return failure(preset.error());
         return json{{"ok", true}, {"tags", tag_list(preset->target().tags())}};
     }
@@ -74,7 +75,7 @@ auto answer(const json& request) -> json {
         return json{{"ok", true}, {"tags", tag_list(target->tags())}};
     }
     if (op == "rank") {
-        auto preset = tags::find_preset(request.at("preset").get<std::string>());
+        auto preset = image::find_preset(request.at("preset").get<std::string>());
         if (!preset) return failure(preset.error());
         auto wheel = tags::WheelFilename::parse(request.at("filename").get<std::string>());
         if (!wheel) return failure(wheel.error());

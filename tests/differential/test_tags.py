@@ -58,6 +58,7 @@ PRESETS = {  # name -> (python major.minor, glibc minor)
     "mwaa-2.6.3": ("3.10", 26),
     "mwaa-2.10.3": ("3.11", 34),
     "mwaa-2.11.0": ("3.12", 34),
+    "mwaa-3.3.1": ("3.12", 34),
 }
 
 REFERENCE_TAGS = r"""

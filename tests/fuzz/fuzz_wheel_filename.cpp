@@ -9,7 +9,9 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     using namespace wheelhouse::tags;
-    static const Target target = presets().back().target();
+    // The tags of an MWAA image (CPython 3.12 on glibc 2.34 x86_64), as image::Preset::target() builds them.
+    static const Target target = *Target::from_options(
+        {"cp", "3.12.13", linux_platforms("x86_64", 2, 34), {}, PlatformExpansion::exact}, "mwaa");
     std::string_view text(reinterpret_cast<const char*>(data), size);
 
     auto wheel = WheelFilename::parse(text);

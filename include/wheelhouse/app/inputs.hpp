@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "wheelhouse/http/http.hpp"
+#include "wheelhouse/image/image.hpp"
 #include "wheelhouse/index/index.hpp"
 #include "wheelhouse/reqfile/reqfile.hpp"
 #include "wheelhouse/resolve/resolve.hpp"
@@ -39,6 +40,9 @@ struct IndexFlags {
 // PIP_TRUSTED_HOST (whitespace-separated lists), PIP_NO_INDEX (a boolean as pip reads it).
 auto flags_from_environment(IndexFlags flags, const EnvironmentLookup& environment) -> Expected<IndexFlags>;
 
+// download: the preset's own Airflow constraints (the image's embedded copy when it has one, else downloaded from
+// its constraints URL); file: `airflow_file`, a path or an http(s) URL (--airflow-constraints); none: no Airflow
+// constraints (--no-airflow-constraints).
 enum class AirflowConstraints { download, file, none };
 
 // Packages the target environment already has: pip on it keeps an installed version that satisfies, so the
@@ -54,11 +58,11 @@ struct InputOptions {
     std::vector<std::string> requirement_files;  // -r, paths or URLs
     std::vector<std::string> constraint_files;   // -c, paths or URLs
     IndexFlags flags;
-    // The preset decides the Airflow constraints URL and the essential pins; nullopt (an explicit
+    // The preset brings its image's Airflow constraints (or their URL) and essential pins; nullopt (an explicit
     // --python-version target) has neither.
-    std::optional<tags::Preset> preset;
+    std::optional<image::Preset> preset;
     AirflowConstraints airflow = AirflowConstraints::download;
-    std::filesystem::path airflow_file;              // AirflowConstraints::file
+    std::filesystem::path airflow_file;              // AirflowConstraints::file: a path or an http(s) URL
     bool require_hashes = false;                     // --require-hashes (also turned on by any --hash line)
     // --installed FILE: the environment's packages (pip freeze output: name==version lines; a bare name is a
     // package of unknown version). It replaces the preset image's set.
@@ -94,9 +98,15 @@ struct Inputs {
 // Reads an installed set in pip freeze format (`name==version`; a bare name or `name @ URL`: version unknown;
 // comments and -e lines are ignored).
 auto read_installed_file(const std::filesystem::path& path) -> Expected<InstalledSet>;
+// A preset's image as an installed set; nullopt for presets without installed-set data.
+auto image_installed_set(const image::Preset& preset) -> std::optional<InstalledSet>;
 
-// MWAA's essential pins for a preset: the packages MWAA always constrains and users cannot override.
-auto essential_pins(const tags::Preset& preset) -> std::vector<std::string>;
+// MWAA's essential pins for a preset: the packages MWAA always constrains and users cannot override, from the
+// image's etc/mwaa_essential_constraints.txt (origins "mwaa-2.10.3 image etc/mwaa_essential_constraints.txt:12");
+// presets without that file pin apache-airflow only.
+auto essential_constraints(const image::Preset& preset) -> Expected<std::vector<resolve::Constraint>>;
+// The same pins as requirement strings ("Flask==2.2.5").
+auto essential_pins(const image::Preset& preset) -> std::vector<std::string>;
 
 // The URL an http(s) include or constraints file is read from, through the engine (a reqfile Fetcher).
 auto make_fetcher(http::Engine& engine) -> reqfile::Fetcher;

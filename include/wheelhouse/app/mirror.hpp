@@ -18,6 +18,7 @@
 #include "wheelhouse/app/inputs.hpp"
 #include "wheelhouse/app/resolution.hpp"
 #include "wheelhouse/http/http.hpp"
+#include "wheelhouse/image/image.hpp"
 #include "wheelhouse/tags/target.hpp"
 #include "wheelhouse/util/expected.hpp"
 
@@ -26,7 +27,7 @@ namespace wheelhouse::app {
 // One target to resolve for; the preset (when it is one) brings its Airflow constraints and essential pins.
 struct MirrorTarget {
     tags::Target target;
-    std::optional<tags::Preset> preset;
+    std::optional<image::Preset> preset;
 };
 
 struct MirrorOptions {

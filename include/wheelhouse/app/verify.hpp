@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "wheelhouse/app/inputs.hpp"
+#include "wheelhouse/image/image.hpp"
 #include "wheelhouse/tags/target.hpp"
 #include "wheelhouse/util/expected.hpp"
 
@@ -20,7 +21,7 @@ struct VerifyOptions {
     std::filesystem::path dist;  // holds plugins.zip, requirements.txt and (optionally) build-report.json
     tags::Target target;
     // The preset's MWAA essential pins are applied as MWAA applies them; nullopt for an explicit target.
-    std::optional<tags::Preset> preset;
+    std::optional<image::Preset> preset;
     std::string plugins_path = "/usr/local/airflow/plugins";  // where MWAA unzips plugins.zip
     std::string wheel_dir;                                    // --wheel-dir the bundle was built with
     // The target's image: its installed packages (pip keeps what they satisfy), and the Airflow constraints file

@@ -1,5 +1,5 @@
 // Install targets: the tags an interpreter on the target accepts (as packaging's sys_tags / pip's
-// get_supported generate them), MWAA presets, and ranking of a wheel's tags with a reason when rejected.
+// get_supported generate them), and ranking of a wheel's tags with a reason when rejected.
 #pragma once
 
 #include <cstddef>
@@ -143,30 +143,5 @@ private:
     std::optional<std::pair<unsigned, unsigned>> m_glibc;
     std::string m_system;  // "Linux", "Darwin", "Windows" or ""
 };
-
-// ---- MWAA presets ----------------------------------------------------------------------------
-
-struct Preset {
-    std::string name;             // "mwaa-2.10.3"
-    std::string airflow_version;  // "2.10.3"
-    PythonVersion python;         // 3.11.9
-    std::string base_os;          // "Amazon Linux 2023"
-    unsigned glibc_major = 2;
-    unsigned glibc_minor = 34;
-    std::string arch = "x86_64";
-    std::string constraints_file;  // "constraints-3.11.txt"
-    std::string
-        constraints_url;  // https://raw.githubusercontent.com/apache/airflow/constraints-2.10.3/constraints-3.11.txt
-
-    [[nodiscard]] auto target() const -> Target;
-};
-
-// Every known preset, oldest Airflow first.
-auto presets() -> const std::vector<Preset>&;
-
-// An exact preset name ("mwaa-2.10.3"), or an alias that picks the newest known preset of a
-// release line: "mwaa-2.10" / "mwaa-2.10.x", "mwaa-3" / "mwaa-3.x", "mwaa-latest". The "mwaa-"
-// prefix may be left out ("2.10.3"). Unknown names give an error listing the presets.
-auto find_preset(std::string_view name) -> Expected<Preset>;
 
 }  // namespace wheelhouse::tags

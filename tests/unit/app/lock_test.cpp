@@ -69,7 +69,7 @@ TEST(Environment, RejectsANonBooleanPipNoIndex) {
 }
 
 TEST(EssentialPins, PinAirflowAndTheImageCriticalPackagesForEachDockerImagesPreset) {
-    auto preset = tags::find_preset("mwaa-2.10.3");
+    auto preset = image::find_preset("mwaa-2.10.3");
     ASSERT_TRUE(preset.has_value());
     auto pins = essential_pins(*preset);
     ASSERT_FALSE(pins.empty());
@@ -77,7 +77,7 @@ TEST(EssentialPins, PinAirflowAndTheImageCriticalPackagesForEachDockerImagesPres
     for (const char* expected : {"Flask==2.2.5", "celery==5.4.0", "kombu==5.4.2", "gunicorn==23.0.0"}) {
         EXPECT_NE(std::find(pins.begin(), pins.end(), expected), pins.end()) << expected;
     }
-    for (const auto& p : tags::presets()) {
+    for (const auto& p : image::presets()) {
         auto list = essential_pins(p);
         EXPECT_EQ(list.front(), "apache-airflow==" + p.airflow_version) << p.name;
         for (const auto& pin : list) EXPECT_TRUE(pep508::Requirement::parse(pin).has_value()) << p.name << " " << pin;
@@ -94,7 +94,7 @@ TEST(Inputs, ReadsRequirementsConstraintsAirflowFileAndEssentialPinsWithOrigins)
     InputOptions options;
     options.requirement_files = {(dir / "requirements.txt").string()};
     options.constraint_files = {(dir / "constraints.txt").string()};
-    options.preset = *tags::find_preset("mwaa-2.10.3");
+    options.preset = *image::find_preset("mwaa-2.10.3");
     options.airflow = AirflowConstraints::file;
     options.airflow_file = dir / "airflow.txt";
     options.flags.index_url = "https://primary/simple";
@@ -114,6 +114,88 @@ TEST(Inputs, ReadsRequirementsConstraintsAirflowFileAndEssentialPinsWithOrigins)
     EXPECT_EQ(inputs->files[2].kind, "airflow-constraints");
     EXPECT_EQ(inputs->files[2].sha256.size(), 64U);
     EXPECT_TRUE(inputs->options.only_binary) << "MWAA cannot build sdists: wheels only by default";
+    fs::remove_all(dir);
+}
+
+TEST(EssentialPins, ComeFromTheImagesEssentialConstraintsFileWithItsLines) {
+    auto preset = image::find_preset("mwaa-3.3.1");
+    ASSERT_TRUE(preset.has_value());
+    auto constraints = essential_constraints(*preset);
+    ASSERT_TRUE(constraints.has_value()) << constraints.error().to_string();
+    ASSERT_EQ(constraints->size(), 22U);
+    EXPECT_EQ(constraints->front().requirement.to_string(), "apache-airflow==3.3.1");
+    EXPECT_EQ(constraints->front().origin, "mwaa-3.3.1 image etc/mwaa_essential_constraints.txt:10");
+    for (const auto& c : *constraints) EXPECT_EQ(c.source, resolve::ConstraintSource::mwaa_essential);
+    auto pins = essential_pins(*preset);
+    EXPECT_NE(std::find(pins.begin(), pins.end(), "Flask==3.1.3"), pins.end());
+    // 2.9.2's file also pins fluent-logger (the list written by hand before the image data missed it).
+    auto old = essential_pins(*image::find_preset("mwaa-2.9.2"));
+    EXPECT_NE(std::find(old.begin(), old.end(), "fluent-logger==0.11.1"), old.end());
+    // Without an image file, only Airflow is pinned.
+    EXPECT_EQ(essential_pins(*image::find_preset("mwaa-2.8.1")), (std::vector<std::string>{"apache-airflow==2.8.1"}));
+}
+
+TEST(Inputs, APresetsAirflowConstraintsComeFromTheImageWithoutNetwork) {
+    auto dir = temp_dir("embedded");
+    write(dir / "requirements.txt", "apache-airflow-providers-snowflake\n");
+    // Every download would go through this proxy, which refuses connections: the embedded copy needs none.
+    http::Options closed;
+    closed.https_proxy = "http://127.0.0.1:9";
+    closed.http_proxy = "http://127.0.0.1:9";
+    closed.no_proxy = "";
+    closed.max_attempts = 1;
+    auto engine = http::Engine::create(closed);
+    ASSERT_TRUE(engine.has_value());
+    InputOptions options;
+    options.requirement_files = {(dir / "requirements.txt").string()};
+    options.preset = *image::find_preset("mwaa-2.10.3");
+    options.airflow = AirflowConstraints::download;
+    options.environment = env_of({});
+    auto offline = options;
+    offline.preset = *image::find_preset("mwaa-2.6.3");  // no embedded copy: downloads, and fails here
+    auto failed = read_inputs(offline, *engine);
+    ASSERT_FALSE(failed.has_value());
+    EXPECT_EQ(failed.error().code, ErrorCode::network);
+    auto inputs = read_inputs(options, *engine);
+    ASSERT_TRUE(inputs.has_value()) << inputs.error().to_string();
+    std::size_t airflow = 0;
+    const resolve::Constraint* boto3 = nullptr;
+    for (const auto& c : inputs->constraints) {
+        if (c.source != resolve::ConstraintSource::airflow) continue;
+        ++airflow;
+        if (c.requirement.name == "boto3") boto3 = &c;
+    }
+    EXPECT_EQ(airflow, 726U);
+    ASSERT_NE(boto3, nullptr);
+    EXPECT_EQ(boto3->requirement.to_string(), "boto3==1.35.36");
+    EXPECT_TRUE(boto3->origin.starts_with("mwaa-2.10.3 image etc/airflow_constraints.txt:")) << boto3->origin;
+    ASSERT_EQ(inputs->files.size(), 2U);
+    EXPECT_EQ(inputs->files[1].kind, "airflow-constraints");
+    EXPECT_EQ(inputs->files[1].location, "mwaa-2.10.3 image etc/airflow_constraints.txt");
+    EXPECT_EQ(inputs->files[1].sha256, "c6064e9eb17792f5050307ebeafea99fd8677e06c75325adfe891ae396511d4d")
+        << "the sha256 of the image's etc/airflow_constraints.txt";
+    fs::remove_all(dir);
+}
+
+TEST(Inputs, AirflowConstraintsOverrideTakesAFileUrlToo) {
+    auto dir = temp_dir("override");
+    write(dir / "requirements.txt", "demo\n");
+    write(dir / "airflow.txt", "boto3==1.0.0\n");
+    auto engine = http::Engine::create();
+    ASSERT_TRUE(engine.has_value());
+    InputOptions options;
+    options.requirement_files = {(dir / "requirements.txt").string()};
+    options.preset = *image::find_preset("mwaa-2.10.3");
+    options.airflow = AirflowConstraints::file;
+    options.airflow_file = "file://" + (dir / "airflow.txt").string();
+    options.environment = env_of({});
+    auto inputs = read_inputs(options, *engine);
+    ASSERT_TRUE(inputs.has_value()) << inputs.error().to_string();
+    std::vector<std::string> airflow;
+    for (const auto& c : inputs->constraints)
+        if (c.source == resolve::ConstraintSource::airflow)
+            airflow.push_back(c.requirement.to_string() + " " + c.origin);
+    EXPECT_EQ(airflow, (std::vector<std::string>{"boto3==1.0.0 " + (dir / "airflow.txt").string() + ":1"}));
     fs::remove_all(dir);
 }
 

@@ -153,11 +153,11 @@ const std::map<std::string, std::pair<Coverage, const char*>>& coverage() {
         {"test_default_python_version_needs_underscore", {Coverage::skip, "defaults from the running Python"}},
         {"test_default_interpreter", {Coverage::skip, "defaults from the running Python"}},
         {"test_default_platforms", {Coverage::skip, "defaults from the running Python"}},
-        {"test_linux_cpython", {Coverage::own, "Presets.Mwaa2103HasPipsTagList + differential.tags"}},
+        {"test_linux_cpython", {Coverage::own, "MwaaTargets.Mwaa2103HasPipsTagList + differential.tags"}},
         {"test_generic", {Coverage::own, "TargetOptions.PyImplementationUsesGenericTags"}},
         {"test_warn_forwarded_to_generic_tags", {Coverage::skip, "sysconfig warnings"}},
         {"test_pypy_first_none_any_tag", {Coverage::skip, "PyPy targets"}},
-        {"test_cpython_first_none_any_tag", {Coverage::own, "Presets.Mwaa2103HasPipsTagList"}},
+        {"test_cpython_first_none_any_tag", {Coverage::own, "MwaaTargets.Mwaa2103HasPipsTagList"}},
         {"test_create_compatible_tags_selector", {Coverage::data, nullptr}},
     };
     return table;

@@ -25,10 +25,28 @@ auto rank_of(const Target& target, const std::string& filename) -> Compatibility
     return target.rank(*wheel);
 }
 
+// The targets of MWAA images (the presets themselves live in the image module): CPython on glibc Linux x86_64,
+// the platforms given exactly, as image::Preset::target() builds them.
 auto mwaa(const char* name) -> Target {
-    auto preset = find_preset(name);
-    EXPECT_TRUE(preset) << name;
-    return preset->target();
+    struct Image {
+        std::string_view name;
+        const char* python;
+        unsigned glibc_minor;
+    };
+    constexpr Image images[] = {
+        {"mwaa-2.6.3", "3.10.13", 26}, {"mwaa-2.10.3", "3.11.9", 34}, {"mwaa-3.0.6", "3.12.10", 34}};
+    for (const auto& image : images) {
+        if (image.name != name) continue;
+        TargetOptions options;
+        options.python_version = image.python;
+        options.platforms = linux_platforms("x86_64", 2, image.glibc_minor);
+        options.expansion = PlatformExpansion::exact;
+        auto target = Target::from_options(options, std::string(image.name));
+        EXPECT_TRUE(target) << name;
+        return *target;
+    }
+    ADD_FAILURE() << "no such image in this test: " << name;
+    return *Target::from_options(TargetOptions{"cp", "3.11", {}, {}, PlatformExpansion::native});
 }
 
 // ---- generators ------------------------------------------------------------------------------
@@ -272,46 +290,9 @@ TEST(TargetOptions, PyImplementationUsesGenericTags) {
     EXPECT_FALSE(rank_of(*target, "x-1.0-cp311-cp311-linux_x86_64.whl").compatible);
 }
 
-// ---- presets ---------------------------------------------------------------------------------
+// ---- MWAA targets ----------------------------------------------------------------------------
 
-TEST(Presets, MatchTheMwaaFactsTable) {
-    const auto& all = presets();
-    ASSERT_EQ(all.size(), 10U);
-    for (const auto& preset : all) {
-        const auto& v = preset.airflow_version;
-        bool al2 = v == "2.4.3" || v == "2.5.1" || v == "2.6.3";
-        bool py312 = v == "2.11.0" || v.substr(0, 2) == "3.";
-        EXPECT_EQ(preset.glibc_minor, al2 ? 26U : 34U) << v;
-        EXPECT_EQ(preset.python.to_string(), al2 ? "3.10" : (py312 ? "3.12" : "3.11")) << v;
-        EXPECT_TRUE(preset.python.micro.has_value()) << v;
-        EXPECT_EQ(preset.base_os, al2 ? "Amazon Linux 2" : "Amazon Linux 2023") << v;
-        EXPECT_EQ(preset.constraints_file, "constraints-" + preset.python.to_string() + ".txt");
-        EXPECT_EQ(preset.constraints_url,
-                  "https://raw.githubusercontent.com/apache/airflow/constraints-" + v + "/" + preset.constraints_file);
-        EXPECT_EQ(preset.name, "mwaa-" + v);
-    }
-    auto p = find_preset("mwaa-2.10.3");
-    ASSERT_TRUE(p);
-    EXPECT_EQ(p->python.full_version(), "3.11.9");
-    EXPECT_EQ(p->constraints_url,
-              "https://raw.githubusercontent.com/apache/airflow/constraints-2.10.3/constraints-3.11.txt");
-}
-
-TEST(Presets, FindsByNameOrAliasAndListsKnownOnesOnError) {
-    EXPECT_EQ(find_preset("mwaa-2.10")->airflow_version, "2.10.3");
-    EXPECT_EQ(find_preset("mwaa-2.10.x")->airflow_version, "2.10.3");
-    EXPECT_EQ(find_preset("MWAA-2.9.2")->airflow_version, "2.9.2");
-    EXPECT_EQ(find_preset("2.6.3")->airflow_version, "2.6.3");
-    EXPECT_EQ(find_preset("mwaa-3.x")->airflow_version, "3.0.6");
-    EXPECT_EQ(find_preset("mwaa-2")->airflow_version, "2.11.0");
-    EXPECT_EQ(find_preset("mwaa-latest")->airflow_version, "3.0.6");
-    auto missing = find_preset("mwaa-1.10.12");
-    ASSERT_FALSE(missing);
-    EXPECT_NE(missing.error().hint.find("mwaa-2.10.3"), std::string::npos);
-    EXPECT_FALSE(find_preset("mwaa-2.1")) << "2.1 must not match 2.10 or 2.11 by prefix";
-}
-
-TEST(Presets, Mwaa2103HasPipsTagList) {
+TEST(MwaaTargets, Mwaa2103HasPipsTagList) {
     auto target = mwaa("mwaa-2.10.3");
     const auto& tags = target.tags();
     ASSERT_EQ(tags.size(), 864U);
@@ -326,7 +307,7 @@ TEST(Presets, Mwaa2103HasPipsTagList) {
     EXPECT_EQ(mwaa("mwaa-3.0.6").tags().front().to_string(), "cp312-cp312-manylinux_2_34_x86_64");
 }
 
-TEST(Presets, MarkerEnvironmentDescribesLinuxCpython) {
+TEST(MwaaTargets, MarkerEnvironmentDescribesLinuxCpython) {
     auto env = mwaa("mwaa-2.10.3").marker_environment();
     EXPECT_EQ(env.at("python_version"), "3.11");
     EXPECT_EQ(env.at("python_full_version"), "3.11.9");
