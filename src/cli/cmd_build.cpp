@@ -126,9 +126,9 @@ public:
         text += fmt::format("{} {} wheels for {} -> {} ({}, sha256 {})\n", terminal.green("built"),
                             result->packages.size(), result->target.name(), (dir / "plugins.zip").string(),
                             bundle::format_size(result->bundle_size), result->bundle_sha256);
-        text += fmt::format("  {}  {}  {}  {}\n", (dir / "requirements.txt").string(),
-                            (dir / "constraints.txt").string(), (dir / "build-report.json").string(),
-                            (dir / app::k_sbom_name).string());
+        text +=
+            fmt::format("  {}  {}  {}  {}\n", (dir / "requirements.txt").string(), (dir / "constraints.txt").string(),
+                        (dir / "build-report.json").string(), (dir / app::k_sbom_name).string());
         if (result->facts && result->facts->audit) {
             for (const auto& line : app::audit_lines(*result->facts->audit)) terminal.warn(line);
             text += fmt::format("  audit: {} finding(s) (--fail-on none)\n", result->facts->audit->findings.size());
