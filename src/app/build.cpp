@@ -38,6 +38,7 @@ constexpr std::string_view k_plugins_zip = "plugins.zip";
 constexpr std::string_view k_requirements_txt = "requirements.txt";
 constexpr std::string_view k_constraints_txt = "constraints.txt";
 constexpr std::string_view k_report_json = "build-report.json";
+constexpr std::string_view k_sbom_json = k_sbom_name;
 
 auto elapsed(Clock::time_point since) -> std::chrono::milliseconds {
     return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - since);
@@ -123,8 +124,13 @@ auto sdist_error(const std::string& name, const std::string& version, const std:
 auto replacement_warning(const LockedPackage& p, const InstalledSet& image) -> std::string {
     std::vector<std::string> who;
     for (const auto& r : p.required_by) {
-        who.push_back(r.parent.empty() ? fmt::format("{} ({})", r.requirement, r.origin)
-                                       : fmt::format("{}: {}", r.parent, r.requirement));
+        // "a[x] 1.0" and "a 1.0" ask through the same project: name it once.
+        std::string parent = r.parent;
+        if (auto open = parent.find('['), close = parent.find(']'); open != std::string::npos && close > open)
+            parent.erase(open, close - open + 1);
+        auto line = parent.empty() ? fmt::format("{} ({})", r.requirement, r.origin)
+                                   : fmt::format("{}: {}", parent, r.requirement);
+        if (std::find(who.begin(), who.end(), line) == who.end()) who.push_back(std::move(line));
         if (who.size() == 3) break;
     }
     return fmt::format("MWAA will replace the image's {} {} with the bundled {} (required by {}; image: {})", p.name,
@@ -411,7 +417,7 @@ auto join_path(std::string_view base, std::string_view sub) -> std::string {
 // Step 5: renames every staged output into place (each rename is atomic; all files exist before the first).
 auto commit_outputs(const fs::path& staging, const fs::path& output) -> Expected<void> {
     // plugins.zip last: a reader that sees the new zip also sees the files that describe it.
-    for (auto name : {k_report_json, k_constraints_txt, k_requirements_txt, k_plugins_zip}) {
+    for (auto name : {k_report_json, k_sbom_json, k_constraints_txt, k_requirements_txt, k_plugins_zip}) {
         std::error_code ec;
         fs::rename(staging / name, output / name, ec);
         if (ec) {
@@ -653,6 +659,13 @@ auto build(const BuildOptions& options) -> Expected<BuildResult> {
     std::sort(result.packages.begin(), result.packages.end(),
               [](const BuiltPackage& a, const BuiltPackage& b) { return a.locked.name < b.locked.name; });
     result.timings.total = elapsed(started);
+    // 4b. What is in the bundle: sbom.cdx.json, the licence policy and the advisory audit (both only when asked).
+    std::map<std::string, fs::path> wheel_paths;
+    for (const auto& w : *wheels) wheel_paths[w.filename] = w.path;
+    auto facts =
+        describe_build(build_report_json(result), wheel_paths, result.constraints, options.checks, staging->path());
+    if (!facts) return unexpected(std::move(facts).error());
+    result.facts = std::move(*facts);
     for (const auto& [name, content] :
          {std::pair{k_requirements_txt, result.requirements}, std::pair{k_constraints_txt, result.constraints},
           std::pair{k_report_json, build_report_json(result).dump(2) + "\n"}}) {
@@ -723,6 +736,7 @@ auto build_report_json(const BuildResult& result) -> nlohmann::json {
                          {"total", result.timings.total.count()}};
     doc["warnings"] = result.warnings;
     doc["notes"] = result.notes;
+    if (result.facts) add_facts_to_report(*result.facts, doc);
     return doc;
 }
 

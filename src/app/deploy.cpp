@@ -17,6 +17,7 @@ namespace {
 
 constexpr const char* plugins_name = "plugins.zip";
 constexpr const char* requirements_name = "requirements.txt";
+constexpr const char* sbom_name = "sbom.cdx.json";
 
 auto aws_error(std::string message, std::string hint = {}) -> Unexpected<Error> {
     return make_error(ErrorCode::aws, std::move(message), {}, std::move(hint));
@@ -365,7 +366,8 @@ auto deploy(const DeployOptions& options, const S3Connection& connection, Deploy
     // Local inputs first: a typo in a path should not cost a round trip to S3.
     const auto plugins_path = options.dist / plugins_name;
     const auto requirements_path = options.dist / requirements_name;
-    for (const auto& path : {plugins_path, requirements_path}) {
+    for (const auto& path : {plugins_path, requirements_path, options.dist / sbom_name}) {
+        if (path.filename() == sbom_name && !options.upload_sbom) continue;
         std::error_code ec;
         if (!std::filesystem::is_regular_file(path, ec)) {
             return make_error(ErrorCode::not_found, fmt::format("{} does not exist", path.string()),
@@ -422,6 +424,18 @@ auto deploy(const DeployOptions& options, const S3Connection& connection, Deploy
             current[keys[i]] = **heads[i];
         }
         result.plan = s3::plan_sync(artifact_files, std::move(remote), {});
+    }
+    // --upload-sbom: the SBOM beside the artifacts, skipped when the same bytes are there.
+    if (options.upload_sbom) {
+        auto local = hash_local(*client, *prefix + sbom_name, options.dist / sbom_name);
+        if (!local) return unexpected(std::move(local).error());
+        digests[local->file.key] = std::move(local->digest);
+        auto head = client->head_object(options.bucket, local->file.key);
+        if (!head) return unexpected(std::move(head).error());
+        std::vector<s3::RemoteObject> remote;
+        if (*head) remote.push_back(remote_from(local->file.key, **head));
+        result.plan =
+            merge_plans(std::move(result.plan), s3::plan_sync({std::move(local->file)}, std::move(remote), {}));
     }
 
     // The DAGs: a listing, then a HEAD only where size alone cannot decide.

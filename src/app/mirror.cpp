@@ -15,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include "wheelhouse/advisories/advisories.hpp"
 #include "wheelhouse/app/build.hpp"
 #include "wheelhouse/app/lock.hpp"
 #include "wheelhouse/archive/wheel.hpp"
@@ -455,6 +456,33 @@ struct Publisher {
     }
 };
 
+// --advisories: the OSV records (checked: a broken set is not mirrored) under advisories/, each file as it is.
+auto publish_advisories(const fs::path& source, Publisher& publisher) -> Expected<void> {
+    auto checked = advisories::Database::load(source);
+    if (!checked) return unexpected(std::move(checked).error());
+    std::vector<std::pair<std::string, fs::path>> files;
+    std::error_code ec;
+    if (fs::is_directory(source, ec)) {
+        for (auto it = fs::recursive_directory_iterator(source, ec); !ec && it != fs::recursive_directory_iterator();
+             it.increment(ec)) {
+            if (it->is_regular_file(ec))
+                files.emplace_back(fs::relative(it->path(), source).generic_string(), it->path());
+        }
+    } else {
+        files.emplace_back(source.filename().string(), source);
+    }
+    std::sort(files.begin(), files.end());
+    for (const auto& [name, path] : files) {
+        auto bytes = util::read_file(path);
+        if (!bytes) return unexpected(std::move(bytes).error());
+        const auto key = "advisories/" + name;
+        auto ok = publisher.ensure(key, util::sha256_hex(*bytes), bytes->size(),
+                                   [&]() { return publisher.dest.put_file(key, path); });
+        if (!ok) return unexpected(std::move(ok).error());
+    }
+    return {};
+}
+
 auto make_destination(const MirrorOptions& options, const S3Connection* connection)
     -> Expected<std::unique_ptr<Destination>> {
     auto s3_location = parse_s3_location(options.dest);
@@ -755,6 +783,9 @@ auto mirror(const MirrorOptions& options, const S3Connection* connection) -> Exp
     }
     std::sort(result.files.begin(), result.files.end(),
               [](const IndexFile& a, const IndexFile& b) { return a.filename < b.filename; });
+    if (options.advisories) {
+        if (auto ok = publish_advisories(*options.advisories, publisher); !ok) return unexpected(std::move(ok).error());
+    }
 
     // Step 5: project pages (JSON then HTML), then the root pages.
     std::set<std::string> listed_files;

@@ -590,6 +590,7 @@ auto verify(const VerifyOptions& options) -> Expected<VerifyResult> {
 
     // 5. Hashes against the build report, when there is one.
     std::set<std::string> replaced_by_build;  // image packages the build said the bundle replaces
+    bool report_has_image = false;            // ... and whether it was built against the image at all
     if (auto report_text = util::read_file(options.dist / k_report)) {
         auto report = nlohmann::json::parse(*report_text, nullptr, false);
         if (report.is_discarded() || !report.is_object()) {
@@ -605,8 +606,8 @@ auto verify(const VerifyOptions& options) -> Expected<VerifyResult> {
                     }
                 }
             }
-            if (report.contains("image") && report["image"].is_object() && report["image"].contains("replaced") &&
-                report["image"]["replaced"].is_array()) {
+            report_has_image = report.contains("image") && report["image"].is_object();
+            if (report_has_image && report["image"].contains("replaced") && report["image"]["replaced"].is_array()) {
                 for (const auto& r : report["image"]["replaced"]) {
                     if (r.is_object() && r.contains("name") && r["name"].is_string())
                         replaced_by_build.insert(pep508::canonicalize_name(r["name"].get<std::string>()));
@@ -669,14 +670,18 @@ auto verify(const VerifyOptions& options) -> Expected<VerifyResult> {
                 const auto pin = p.name + "==" + (p.version_known ? p.version.to_string() : std::string("?"));
                 (p.installed ? result.kept : result.installs).push_back(pin);
                 if (p.installed || !p.replaces || !options.installed) continue;
+                // An image-aware build names what it replaces; a bundle built without the image (--full-bundle,
+                // an explicit target, no report) made no claim, so it is worth a warning, not a failure.
                 if (replaced_by_build.count(p.name) == 0) {
-                    problems.push_back(problem(
-                        "replaces_image_package",
-                        fmt::format("pip on {} would replace the image's {} {} with the bundled {}, and "
-                                    "build-report.json does not say the build meant it",
-                                    options.target.name(), p.name,
-                                    p.replaces->empty() ? "(version unknown)" : *p.replaces, p.version.to_string()),
-                        p.file.filename));
+                    (report_has_image ? problems : result.warnings)
+                        .push_back(problem(
+                            "replaces_image_package",
+                            fmt::format("pip on {} would replace the image's {} {} with the bundled {}{}",
+                                        options.target.name(), p.name,
+                                        p.replaces->empty() ? "(version unknown)" : *p.replaces, p.version.to_string(),
+                                        report_has_image ? ", and build-report.json does not say the build meant it"
+                                                         : " (the bundle was not built against the image)"),
+                            p.file.filename));
                 }
             }
             std::sort(result.installs.begin(), result.installs.end());

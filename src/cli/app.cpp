@@ -20,6 +20,9 @@ auto build_app(CLI::App& app, GlobalFlags& flags) -> CommandList {
     commands.push_back(add_verify_command(app));
     commands.push_back(add_cache_command(app));
     commands.push_back(add_mirror_command(app));
+    commands.push_back(add_sbom_command(app));
+    commands.push_back(add_licenses_command(app));
+    commands.push_back(add_audit_command(app));
     for (auto& [sub, command] : commands) {
         auto* output = sub->add_option_group(std::string(output_group));
         output->add_flag("--json", flags.json, "Print the result as JSON on stdout");

@@ -21,6 +21,8 @@ inline constexpr std::string_view exit_codes_help = R"(Exit codes:
   3  network or server error after retries
   4  verification failed (hash, RECORD, compatibility)
   5  S3 / AWS error
+  10  licence policy failed (a package's licence is denied or not allowed)
+  11  known vulnerabilities found (audit, build --advisories)
   130  interrupted (Ctrl-C))";
 
 // The option group every command but `completion` shares; the man page documents it once.

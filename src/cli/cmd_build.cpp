@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "check_options.hpp"
 #include "commands.hpp"
 #include "interrupt.hpp"
 #include "reference.hpp"
@@ -55,6 +56,8 @@ public:
     TargetFlags m_target;
     SourceOptions m_sources;
     bool m_offline = false;
+    PolicyFlags m_policy;
+    AdvisoryFlags m_advisories;
 
     auto run(const Terminal& terminal) -> int override {
         if (m_requirements.empty() && m_locked.empty()) {
@@ -90,6 +93,10 @@ public:
             inputs.preset = *preset;
         }
         inputs.cache_dir = options.cache_dir;
+        auto policy = m_policy.resolve();
+        if (!policy) return report_error(terminal, policy.error());
+        options.checks.policy = std::move(*policy);
+        options.checks.audit = m_advisories.resolve();
 
         std::optional<ProgressLine> progress;
         if (isatty(STDERR_FILENO) != 0 && !terminal.options().quiet && !terminal.json()) {
@@ -119,8 +126,9 @@ public:
         text += fmt::format("{} {} wheels for {} -> {} ({}, sha256 {})\n", terminal.green("built"),
                             result->packages.size(), result->target.name(), (dir / "plugins.zip").string(),
                             bundle::format_size(result->bundle_size), result->bundle_sha256);
-        text += fmt::format("  {}  {}  {}\n", (dir / "requirements.txt").string(), (dir / "constraints.txt").string(),
-                            (dir / "build-report.json").string());
+        text +=
+            fmt::format("  {}  {}  {}  {}\n", (dir / "requirements.txt").string(), (dir / "constraints.txt").string(),
+                        (dir / "build-report.json").string(), (dir / app::k_sbom_name).string());
         if (result->image) {
             const auto known = std::count_if(result->provided.begin(), result->provided.end(),
                                              [](const app::LockedPackage& p) { return p.size.has_value(); });
@@ -135,6 +143,10 @@ public:
             text += fmt::format("  left out {} package{}{} that {} already has (--full-bundle keeps them)\n",
                                 result->provided.size(), result->provided.size() == 1 ? "" : "s", bytes,
                                 result->image->label);
+        }
+        if (result->facts && result->facts->audit) {
+            for (const auto& line : app::audit_lines(*result->facts->audit)) terminal.warn(line);
+            text += fmt::format("  audit: {} finding(s) (--fail-on none)\n", result->facts->audit->findings.size());
         }
         text += fmt::format("  {} downloaded, {} from the cache; {} ms", result->downloaded, result->cached,
                             result->timings.total.count());
@@ -168,9 +180,13 @@ auto add_build_command(CLI::App& parent) -> std::pair<CLI::App*, std::unique_ptr
     c.m_target.add_image_options(*sub);
     c.m_sources.add_to(*sub);
     sub->add_flag("--offline", c.m_offline, "Take wheels from the cache only (no downloads)");
+    c.m_policy.add_to(*sub);
+    c.m_advisories.add_to(*sub, false);
     sub->footer(
         "Writes DIR/plugins.zip (reproducible: SOURCE_DATE_EPOCH sets its timestamps), DIR/requirements.txt,\n"
-        "DIR/constraints.txt and DIR/build-report.json, all at once or not at all.\n"
+        "DIR/constraints.txt, DIR/build-report.json and DIR/sbom.cdx.json (CycloneDX 1.6), all at once or not at all.\n"
+        "A licence policy (--allow/--deny/--license-policy) failing exits 10, advisory findings (--advisories) 11;\n"
+        "then nothing is written.\n"
         "Examples:\n"
         "  wheelhouse build -r requirements.txt --target mwaa-2.10.3 -o dist/\n"
         "  wheelhouse build --locked wheelhouse.lock.json --target mwaa-2.10.3 --plugins-dir plugins/\n"

@@ -231,6 +231,7 @@ auto add_deploy_command(CLI::App& parent) -> std::pair<CLI::App*, std::unique_pt
     sub->add_option("--dags", command->m_dags, "Sync this DAGs folder to <prefix>dags/")->check(CLI::ExistingDirectory);
     sub->add_flag("--delete", o.delete_extra, "With --dags: delete objects under <prefix>dags/ with no local file");
     sub->add_flag("--dry-run", o.dry_run, "Check the bucket and show the plan; write nothing");
+    sub->add_flag("--upload-sbom", o.upload_sbom, "Also upload dist/sbom.cdx.json (not uploaded otherwise)");
     sub->add_flag("--force", o.force,
                   "Deploy even if public access is not fully blocked or the bucket has no default encryption "
                   "(never overrides versioning)");

@@ -19,6 +19,7 @@ public:
     std::vector<std::string> m_requirements;
     std::vector<std::string> m_constraints;
     std::vector<std::string> m_locked;
+    std::string m_advisories;
     std::vector<std::string> m_targets;
     std::string m_dest;
     bool m_prune = false;
@@ -48,6 +49,7 @@ public:
                                               .error);
         }
         for (const auto& l : m_locked) options.locked.emplace_back(l);
+        if (!m_advisories.empty()) options.advisories = std::filesystem::path(m_advisories);
         options.dest = m_dest;
         options.prune = m_prune;
         options.transfer = m_sources.transfer();
@@ -117,6 +119,9 @@ auto add_mirror_command(CLI::App& parent) -> std::pair<CLI::App*, std::unique_pt
     sub->add_option("--target", c.m_targets, "MWAA preset to resolve for (repeatable), e.g. mwaa-2.10.3")
         ->type_name(target_type)
         ->allow_extra_args(false);
+    sub->add_option("--advisories", c.m_advisories,
+                    "OSV records (folder or export zip) to copy to <dest>/advisories/ with the index")
+        ->type_name(file_type);
     sub->add_option("--dest", c.m_dest, "Folder, or s3://bucket/prefix, that holds the index")
         ->type_name(dir_type)
         ->required();

@@ -4,9 +4,11 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "check_options.hpp"
 #include "commands.hpp"
 #include "reference.hpp"
 #include "target_options.hpp"
+#include "wheelhouse/app/inventory.hpp"
 #include "wheelhouse/app/verify.hpp"
 #include "wheelhouse/util/file.hpp"
 
@@ -19,8 +21,11 @@ public:
     TargetFlags m_target;
     std::string m_plugins_path = "/usr/local/airflow/plugins";
     std::string m_wheel_dir;
+    PolicyFlags m_policy;
 
     auto run(const Terminal& terminal) -> int override {
+        auto policy = m_policy.resolve();
+        if (!policy) return report_error(terminal, policy.error());
         app::VerifyOptions options;
         options.dist = m_dist;
         options.plugins_path = m_plugins_path;
@@ -82,7 +87,18 @@ public:
                 "or built for another target fails here), then verify it before deploying";
             terminal.out(text);
         }
-        return result->ok() ? 0 : exit_code_for(ErrorCode::verification);
+        if (!result->ok()) return exit_code_for(ErrorCode::verification);
+        return check_licenses(terminal, *policy);
+    }
+
+    // The licence policy over the bundle's wheels (their METADATA, read out of plugins.zip).
+    auto check_licenses(const Terminal& terminal, const licenses::Policy& policy) const -> int {
+        if (policy.empty()) return 0;
+        auto inventory = app::inventory_from_dist(m_dist);
+        if (!inventory) return report_error(terminal, inventory.error());
+        auto report = app::license_report(*inventory, policy);
+        if (report.violations > 0) return report_error(terminal, app::license_policy_error(report));
+        return 0;
     }
 };
 
@@ -99,11 +115,13 @@ auto add_verify_command(CLI::App& parent) -> std::pair<CLI::App*, std::unique_pt
     sub->add_option("--plugins-path", c.m_plugins_path,
                     "Where MWAA unzips plugins.zip (default /usr/local/airflow/plugins)");
     sub->add_option("--wheel-dir", c.m_wheel_dir, "Folder of the wheels inside plugins.zip, if build used one");
+    c.m_policy.add_to(*sub);
     sub->footer(
         "Checks: --no-index, --find-links to the plugins folder, a '-c '/'--constraint ' line MWAA recognises (not a\n"
         "URL), every requirement and constraint satisfiable from the bundled wheels alone (the resolver over the\n"
         "bundle), every dependency present, every wheel compatible with the target, no sdists, hashes as in\n"
-        "build-report.json. Without --target, the report's target is used.\n"
+        "build-report.json. Without --target, the report's target is used. With a licence policy, a bundled\n"
+        "licence it refuses exits 10.\n"
         "Examples:\n"
         "  wheelhouse verify dist/\n"
         "  wheelhouse verify dist/ --target mwaa-2.10.3 --json");

@@ -25,6 +25,9 @@ auto add_build_command(CLI::App& parent) -> std::pair<CLI::App*, std::unique_ptr
 auto add_verify_command(CLI::App& parent) -> std::pair<CLI::App*, std::unique_ptr<Command>>;
 auto add_cache_command(CLI::App& parent) -> std::pair<CLI::App*, std::unique_ptr<Command>>;
 auto add_mirror_command(CLI::App& parent) -> std::pair<CLI::App*, std::unique_ptr<Command>>;
+auto add_sbom_command(CLI::App& parent) -> std::pair<CLI::App*, std::unique_ptr<Command>>;
+auto add_licenses_command(CLI::App& parent) -> std::pair<CLI::App*, std::unique_ptr<Command>>;
+auto add_audit_command(CLI::App& parent) -> std::pair<CLI::App*, std::unique_ptr<Command>>;
 // `completion` and the hidden `man` print documents generated from `parent`, the whole app, when they run.
 auto add_completion_command(CLI::App& parent) -> std::pair<CLI::App*, std::unique_ptr<Command>>;
 auto add_man_command(CLI::App& parent) -> std::pair<CLI::App*, std::unique_ptr<Command>>;

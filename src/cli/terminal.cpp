@@ -27,6 +27,12 @@ auto fallback_hint(ErrorCode code) -> std::string_view {
         case ErrorCode::aws:
             return "check the credentials ('aws sts get-caller-identity'), the region, the bucket name and the bucket "
                    "policy";
+        case ErrorCode::license_policy:
+            return "the packages shown are under licences the policy does not allow: change the requirements, or the "
+                   "policy (--allow/--deny/--license-policy) if the licence is acceptable";
+        case ErrorCode::advisories:
+            return "upgrade the packages shown to a fixed version where the target allows it; --ignore ID accepts one "
+                   "advisory, --fail-on none reports without failing";
         case ErrorCode::internal: break;
     }
     return "this is a bug in wheelhouse: please report it with the command line and the output of -vv";

@@ -207,6 +207,14 @@ auto Metadata::parse(std::string_view text, std::string_view file) -> Expected<M
             md.requires_dist_raw.push_back(Header{header.name, value, header.line});
         } else if (util::iequals(header.name, "Provides-Extra")) {
             md.provides_extra.push_back(value);
+        } else if (util::iequals(header.name, "License-Expression")) {
+            md.license_expression = value;
+        } else if (util::iequals(header.name, "License")) {
+            md.license = std::string(util::trim(header.value));
+        } else if (util::iequals(header.name, "Classifier")) {
+            md.classifiers.push_back(value);
+        } else if (util::iequals(header.name, "License-File")) {
+            md.license_files.push_back(value);
         }
     }
     if (block->body) {

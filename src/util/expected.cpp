@@ -14,6 +14,8 @@ auto exit_code_for(ErrorCode code) -> int {
         case ErrorCode::network: return 3;
         case ErrorCode::verification: return 4;
         case ErrorCode::aws: return 5;
+        case ErrorCode::license_policy: return 10;
+        case ErrorCode::advisories: return 11;
         case ErrorCode::internal: return 1;
     }
     return 1;
@@ -29,6 +31,8 @@ auto to_string(ErrorCode code) -> const char* {
         case ErrorCode::network: return "network";
         case ErrorCode::verification: return "verification";
         case ErrorCode::aws: return "aws";
+        case ErrorCode::license_policy: return "license_policy";
+        case ErrorCode::advisories: return "advisories";
         case ErrorCode::internal: return "internal";
     }
     return "internal";

@@ -523,6 +523,32 @@ def main():
             config_case("aws config: invalid UTF-8", b"[profile ci]\naws_access_key_id = \xff\xfe\naws_secret_access_key = x\n", 2)
             config_case("aws config: profile missing", b"[profile other]\nregion = us-east-1\n", None, 5)
 
+            # --- advisory records and licence policy files (audit, licenses) ---------------------------------
+            def advisory_case(name, filename, content, where):
+                folder = inp / re.sub(r"\W+", "-", name).strip("-")
+                folder.mkdir()
+                (folder / filename).write_bytes(content)
+                case(name, ["audit", dist_ok, "--advisories", folder], 1, [str(folder / filename), *where])
+
+            advisory_case("advisories: bad YAML", "PYSEC-X.yaml", b"id: PYSEC-X\naffected: [\n  - package\n",
+                          [":4:"])
+            advisory_case("advisories: bad JSON", "GHSA-x.json", b"{\"id\": \"GHSA-x\", \"affected\": [", [])
+            advisory_case("advisories: affected not a list", "PYSEC-Y.yaml", b"id: PYSEC-Y\naffected: nope\n",
+                          ["affected"])
+            advisory_case("advisories: unknown event", "PYSEC-Z.yaml",
+                          b"id: PYSEC-Z\naffected:\n- package: {name: good-lib, ecosystem: PyPI}\n  ranges:\n"
+                          b"  - type: ECOSYSTEM\n    events:\n    - since: '1.0'\n", ["events[0]"])
+            advisory_case("advisories: binary file", "PYSEC-B.yaml", b"\x00\xff\xfe garbage", [])
+            case("advisories: no such path", ["audit", dist_ok, "--advisories", inp / "no-such-db"], 1,
+                 [str(inp / "no-such-db")])
+            policy = inp / "bad-policy.toml"
+            policy.write_bytes(b"[tool.wheelhouse.licenses]\nallow = [\"MIT\",\n  \"Apache2\"]\n")
+            case("licence policy: unknown id", ["licenses", dist_ok, "--license-policy", policy], 1, [f"{policy}:3"])
+            policy_syntax = inp / "bad-syntax.toml"
+            policy_syntax.write_bytes(b"[tool.wheelhouse.licenses\nallow = 1\n")
+            case("licence policy: not TOML", ["licenses", dist_ok, "--license-policy", policy_syntax], 1,
+                 [f"{policy_syntax}:1"])
+
             s3 = start_fixed_server()
             endpoint = f"http://127.0.0.1:{s3.server_address[1]}"
             creds = {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLEBADINPUT", "AWS_SECRET_ACCESS_KEY": "bad-input-secret-key"}

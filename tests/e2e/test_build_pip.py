@@ -16,10 +16,8 @@ A pip failure is a test failure.
 """
 
 import argparse
-import fcntl
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -27,10 +25,9 @@ import zipfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "support"))
-from e2e_support import check, failures  # noqa: E402
+from e2e_support import MWAA_PLUGINS, PluginsFolder, check, failures  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
-MWAA_PLUGINS = Path("/usr/local/airflow/plugins")
 PYTHONS = {
     "mwaa-2.10.3": "/root/.pyenv/versions/3.11.7/bin/python3",
     "mwaa-2.11.0": "/root/.pyenv/versions/3.12.1/bin/python3",
@@ -77,39 +74,6 @@ for dist in md.distributions():
             out["errors"].append(f"{name}: import {module}: {e!r}")
 print(json.dumps(out))
 """
-
-
-class PluginsFolder:
-    """The real /usr/local/airflow/plugins when it is free (serialised by a lock), else a temporary folder."""
-
-    def __init__(self, tmp):
-        self.tmp = Path(tmp)
-        self.lock = None
-        self.path = None
-        self.real = False
-        self.created_parent = False
-
-    def __enter__(self):
-        try:
-            self.lock = open("/tmp/wheelhouse-e2e-airflow-plugins.lock", "w")
-            fcntl.flock(self.lock, fcntl.LOCK_EX)
-            if os.geteuid() == 0 and not MWAA_PLUGINS.exists():
-                self.created_parent = not MWAA_PLUGINS.parent.exists()
-                MWAA_PLUGINS.mkdir(parents=True)
-                self.path, self.real = MWAA_PLUGINS, True
-        except OSError:
-            pass
-        if self.path is None:
-            self.path = self.tmp / "airflow-plugins"
-            self.path.mkdir()
-        return self
-
-    def __exit__(self, *exc):
-        shutil.rmtree(self.path, ignore_errors=True)
-        if self.real and self.created_parent:
-            shutil.rmtree(MWAA_PLUGINS.parent, ignore_errors=True)  # /usr/local/airflow, made by us
-        if self.lock:
-            self.lock.close()
 
 
 def install_offline(target, dist, tmp):

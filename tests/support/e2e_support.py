@@ -1,8 +1,16 @@
 """What the end-to-end test scripts share: a tally of checks that goes on after a failure (so that one run shows
-every broken point), and loopback ports for the servers a test starts itself."""
+every broken point), loopback ports for the servers a test starts itself, and the folder MWAA unzips plugins.zip
+into."""
 
+import fcntl
+import os
+import shutil
 import socket
 import time
+from pathlib import Path
+
+# Where MWAA unzips plugins.zip.
+MWAA_PLUGINS = Path("/usr/local/airflow/plugins")
 
 
 class Tally:
@@ -40,3 +48,36 @@ def wait_port(port, seconds=10, host="127.0.0.1"):
         except OSError:
             time.sleep(0.05)
     return False
+
+
+class PluginsFolder:
+    """The real /usr/local/airflow/plugins when it is free (serialised by a lock), else a temporary folder."""
+
+    def __init__(self, tmp):
+        self.tmp = Path(tmp)
+        self.lock = None
+        self.path = None
+        self.real = False
+        self.created_parent = False
+
+    def __enter__(self):
+        try:
+            self.lock = open("/tmp/wheelhouse-e2e-airflow-plugins.lock", "w")
+            fcntl.flock(self.lock, fcntl.LOCK_EX)
+            if os.geteuid() == 0 and not MWAA_PLUGINS.exists():
+                self.created_parent = not MWAA_PLUGINS.parent.exists()
+                MWAA_PLUGINS.mkdir(parents=True)
+                self.path, self.real = MWAA_PLUGINS, True
+        except OSError:
+            pass
+        if self.path is None:
+            self.path = self.tmp / "airflow-plugins"
+            self.path.mkdir()
+        return self
+
+    def __exit__(self, *exc):
+        shutil.rmtree(self.path, ignore_errors=True)
+        if self.real and self.created_parent:
+            shutil.rmtree(MWAA_PLUGINS.parent, ignore_errors=True)  # /usr/local/airflow, made by us
+        if self.lock:
+            self.lock.close()

@@ -15,7 +15,10 @@ DESCRIPTION:
              "yanked": "broken build",            # optional: true or a reason
              "metadata_file": true,               # optional (default true): publish PEP 658 .metadata
              "payload_bytes": 0,                  # optional: extra pseudo-random data file in the wheel
-             "payload_by_tag": {"py3-none-any": 0}}  # optional: payload_bytes for the wheel of one tag
+             "payload_by_tag": {"py3-none-any": 0},  # optional: payload_bytes for the wheel of one tag
+             "license": "Apache 2.0",              # optional: License, License-Expression and Classifier
+             "license_expression": "MIT",          #   headers (Metadata-Version 2.4 with an expression)
+             "classifiers": ["License :: OSI Approved :: MIT License"]}
          ]}]}
 
 OUT_DIR gets:
@@ -64,7 +67,14 @@ def expand_tag(tag):
 
 
 def core_metadata(project, version):
-    lines = ["Metadata-Version: 2.1", f"Name: {project['name']}", f"Version: {version['version']}"]
+    metadata_version = "2.4" if version.get("license_expression") else "2.1"
+    lines = [f"Metadata-Version: {metadata_version}", f"Name: {project['name']}", f"Version: {version['version']}"]
+    if version.get("license"):
+        lines.append(f"License: {version['license']}")
+    if version.get("license_expression"):
+        lines.append(f"License-Expression: {version['license_expression']}")
+    for classifier in version.get("classifiers", []):
+        lines.append(f"Classifier: {classifier}")
     if version.get("requires_python"):
         lines.append(f"Requires-Python: {version['requires_python']}")
     for req in version.get("requires_dist", []):

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "wheelhouse/app/audit.hpp"
 #include "wheelhouse/app/inputs.hpp"
 #include "wheelhouse/app/lock.hpp"
 #include "wheelhouse/bundle/plugins.hpp"
@@ -37,6 +38,8 @@ struct BuildOptions {
     // handler, transfers stop at once, the build stops at the next step and removes what it staged; the outputs
     // of an earlier build stay as they were.
     TransferSettings transfer;
+    // sbom.cdx.json is always written; a licence policy and an advisory audit (--advisories) when given.
+    BundleChecks checks;
 };
 
 struct BuiltPackage {
@@ -79,6 +82,7 @@ struct BuildResult {
     std::vector<std::string> notes;
     BuildTimings timings;
     std::optional<std::int64_t> source_date_epoch;
+    std::optional<BundleFacts> facts;  // the SBOM's digest, the licences, the audit
 };
 
 // Runs the whole pipeline. Outputs (plugins.zip, requirements.txt, constraints.txt, build-report.json) are

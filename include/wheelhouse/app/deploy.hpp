@@ -42,6 +42,7 @@ struct DeployOptions {
     bool delete_extra = false;  // with dags: remove objects under <prefix>dags/ that have no local file
     bool dry_run = false;       // preflight and plan only: nothing is written
     bool force = false;         // turn failed public-access-block / encryption checks into warnings
+    bool upload_sbom = false;   // also upload dist/sbom.cdx.json to <prefix>sbom.cdx.json (skipped when unchanged)
     std::string environment_name;
     std::size_t jobs = 8;                 // parallel DAG uploads and multipart parts
     std::atomic<bool>* cancel = nullptr;  // set from a signal handler; checked between files and part waves

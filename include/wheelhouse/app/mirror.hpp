@@ -42,6 +42,9 @@ struct MirrorOptions {
     // S3 destinations: SSE-KMS with this key (empty: the bucket's default), or none with explicit consent.
     std::string kms_key_id;
     bool no_encryption = false;
+    // --advisories: OSV records (a folder, or an export zip) checked, then copied to <dest>/advisories/ so that an
+    // air-gapped side gets the index and the advisory data in one refresh.
+    std::optional<std::filesystem::path> advisories;
 };
 
 // One distribution file as an index page lists it.

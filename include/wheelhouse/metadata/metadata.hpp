@@ -49,6 +49,12 @@ struct Metadata {
     std::optional<std::string> description;  // the Description header, else the body
     std::vector<Header> requires_dist_raw;   // Requires-Dist values as written, with their lines
     std::vector<std::string> provides_extra;
+    // Licence fields: License-Expression (2.4, an SPDX expression), License (free text, may span lines),
+    // every Classifier (the "License ::" ones say the licence), License-File (2.4) paths.
+    std::optional<std::string> license_expression;
+    std::optional<std::string> license;
+    std::vector<std::string> classifiers;
+    std::vector<std::string> license_files;
     std::vector<Header> headers;  // every header, in order
     std::string file;             // label given to parse(), used in later error locations
 

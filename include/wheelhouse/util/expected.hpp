@@ -19,6 +19,8 @@ enum class ErrorCode {
     network,        // HTTP failure after retries: exit 3
     verification,   // hash, RECORD, compatibility: exit 4
     aws,            // S3 / credentials: exit 5
+    license_policy,  // a bundled licence the policy does not allow: exit 10
+    advisories,      // known vulnerabilities found (audit, build --advisories): exit 11
     internal,
 };
 

@@ -95,7 +95,13 @@ TEST(MwaaRequirements, FindLinksAndConstraintsPathAreConfigurable) {
 }
 
 TEST(MwaaRequirements, OurOwnParserReadsItBackAsPinsWithHashes) {
-    auto out = write_mwaa_requirements(sample(), options());
+    // A plugins folder that exists nowhere (the e2e tests unzip bundles into /usr/local/airflow/plugins, which
+    // would make the constraints file readable).
+    const std::string plugins = "/nonexistent-wheelhouse-test/airflow/plugins";
+    auto opts = options();
+    opts.find_links = plugins;
+    opts.constraints_path = plugins + "/constraints.txt";
+    auto out = write_mwaa_requirements(sample(), opts);
     ASSERT_TRUE(out);
     // Drop the -c line: the constraints file exists only on MWAA.
     auto text = *out;
@@ -104,7 +110,7 @@ TEST(MwaaRequirements, OurOwnParserReadsItBackAsPinsWithHashes) {
     auto parsed = reqfile::parse_text(text, "requirements.txt");
     ASSERT_TRUE(parsed) << parsed.error().to_string();
     EXPECT_TRUE(parsed->options.no_index);
-    EXPECT_EQ(parsed->options.find_links, std::vector<std::string>{"/usr/local/airflow/plugins"});
+    EXPECT_EQ(parsed->options.find_links, std::vector<std::string>{plugins});
     ASSERT_EQ(parsed->requirements.size(), 4U);
     EXPECT_EQ(parsed->requirements[0].requirement.to_string(), "apache-airflow-providers-snowflake==5.5.1");
     EXPECT_EQ(parsed->requirements[0].hashes.at("sha256").size(), 2U);
@@ -114,7 +120,7 @@ TEST(MwaaRequirements, OurOwnParserReadsItBackAsPinsWithHashes) {
     // And the constraint line names exactly the path (quotes removed as pip's shlex does).
     auto with_c = reqfile::parse_text(*out, "requirements.txt");
     ASSERT_FALSE(with_c);
-    EXPECT_NE(with_c.error().message.find("'/usr/local/airflow/plugins/constraints.txt'"), std::string::npos)
+    EXPECT_NE(with_c.error().message.find("'" + plugins + "/constraints.txt'"), std::string::npos)
         << with_c.error().to_string();
 }
 

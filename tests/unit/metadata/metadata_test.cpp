@@ -432,6 +432,30 @@ TEST(Metadata, RealWorldRequestsMetadata) {
     EXPECT_EQ(md->get_all("Project-URL").size(), 2U);
 }
 
+TEST(Metadata, LicenseFieldsAreKept) {
+    auto requests = Metadata::parse(load(k_fixtures + "/metadata/requests-2.31.0.METADATA"));
+    ASSERT_TRUE(requests);
+    EXPECT_EQ(requests->license, "Apache 2.0");
+    EXPECT_FALSE(requests->license_expression);
+    EXPECT_EQ(requests->classifiers.size(), 3U);
+    EXPECT_EQ(requests->classifiers[1], "License :: OSI Approved :: Apache Software License");
+    EXPECT_EQ(requests->license_files, std::vector<std::string>{"LICENSE"});
+
+    auto everything = Metadata::parse(load(k_corpora + "/packaging/everything.metadata"));
+    ASSERT_TRUE(everything);
+    EXPECT_EQ(everything->license_expression, "Apache-2.0 OR BSD-2-Clause");
+    EXPECT_EQ(everything->license_files, (std::vector<std::string>{"LICENSE.APACHE", "LICENSE.BSD"}));
+    // A folded License field keeps its lines.
+    ASSERT_TRUE(everything->license);
+    EXPECT_EQ(everything->license->rfind("This software may only be obtained by sending the", 0), 0U);
+    EXPECT_NE(everything->license->find('\n'), std::string::npos);
+
+    auto none = Metadata::parse(load(k_fixtures + "/metadata/apache_airflow_providers_amazon-8.0.0.METADATA"));
+    ASSERT_TRUE(none);
+    EXPECT_FALSE(none->license);
+    EXPECT_EQ(none->classifiers.size(), 2U);
+}
+
 TEST(Metadata, RealWorldAirflowProviderWithDottedExtras) {
     auto md = Metadata::parse(load(k_fixtures + "/metadata/apache_airflow_providers_amazon-8.0.0.METADATA"));
     ASSERT_TRUE(md) << md.error().to_string();
