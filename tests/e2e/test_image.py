@@ -233,6 +233,10 @@ def test_target(wheelhouse, target, base, tmp, table, sizes):
           f"{target}: the report's replaced list is {image.get('replaced')}")
     check("left out" in r.stdout and f"the {target} image" in r.stdout,
           f"{target}: build does not say what it left out: {r.stdout}")
+    sbom = json.loads((dist / "sbom.cdx.json").read_text())
+    containers = [c for c in sbom.get("components", []) if c.get("type") == "container"]
+    check(containers and len(containers[0].get("components", [])) == len(facts["installed"]),
+          f"{target}: the SBOM does not list the image's packages as the environment's")
 
     r = run([wheelhouse, "verify", dist, "--target", target, "--json"], env=env)
     result = json.loads(r.stdout) if r.stdout.strip().startswith("{") else {}

@@ -134,8 +134,9 @@ def main():
         (tmp / "req.txt").write_text("requests==2.30.0\ncopyleft-thing==1.0\nmystery\n")
         (tmp / "airflow.txt").write_text("urllib3==1.26.16\n")
         env = dict(base_env, WHEELHOUSE_CACHE_DIR=str(tmp / "cache-real"))
+        # The whole closure: this index is not the image's (its certifi and urllib3 would be kept from the image).
         common = ["-r", tmp / "req.txt", "--target", "mwaa-2.10.3", "--airflow-constraints", tmp / "airflow.txt",
-                  "--no-index", "-f", tmp / "real" / "files"]
+                  "--no-index", "-f", tmp / "real" / "files", "--full-bundle"]
         dist = tmp / "dist-real"
         r = run([wh, "build", *common, "-o", dist], env=env)
         check(r.returncode == 0, f"build: {r.stderr}")
