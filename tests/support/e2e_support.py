@@ -40,3 +40,13 @@ def wait_port(port, seconds=10, host="127.0.0.1"):
         except OSError:
             time.sleep(0.05)
     return False
+
+
+
+def crc64nvme_header(data):
+    """The x-amz-checksum-crc64nvme value S3 shows for these bytes: CRC-64/NVME (python3-crcmod, an implementation
+    independent of wheelhouse's), its 8 bytes big-endian in base64."""
+    import base64
+    import crcmod
+    crc = crcmod.mkCrcFun(0x1AD93D23594C93659, initCrc=0, rev=True, xorOut=0xFFFFFFFFFFFFFFFF)
+    return base64.b64encode(crc(data).to_bytes(8, "big")).decode()
