@@ -3,7 +3,7 @@
 Against the real Ceph RGW of the s3_rgw fixture: tests/support/aws_metadata_server.py --rgw-state hands out real
 RGW keys that live 60 seconds (a new one every 30 s) and removes each from RGW the moment it expires, so RGW itself
 refuses a request signed with expired credentials. tests/support/fault_proxy.py in front of RGW reads the upload
-parts at a slow uplink's rate, so that the multipart upload of plugins.zip takes about 90 seconds. Both deploys run
+parts at a slow uplink's rate (one per deploy, shared by its parallel parts), so that the multipart upload of plugins.zip takes about 80 seconds. Both deploys run
 at once, one with AWS_CONTAINER_CREDENTIALS_FULL_URI, one with AWS_EC2_METADATA_SERVICE_ENDPOINT; each must exit
 0 with the object whole on the server, no multipart upload left, and more than one key used.
 Runs under /usr/bin/python3 (python3-botocore).
@@ -27,7 +27,7 @@ from e2e_support import check, failures, free_port, tally, wait_port  # noqa: E4
 
 SUPPORT = Path(__file__).resolve().parents[2] / "tests" / "support"
 LIFETIME = 60
-SIZE = 40 * 1024 * 1024  # three parts of 16 MiB (the last 8)
+SIZE = 32 * 1024 * 1024  # two parts of 16 MiB, about 40 s each
 RATE = 400 * 1024  # bytes per second each part's connection is read at
 
 
@@ -51,11 +51,15 @@ def main():
         metadata = subprocess.Popen([sys.executable, SUPPORT / "aws_metadata_server.py", "--state", tmp / "meta",
                                      "--rgw-state", os.path.dirname(server_json), "--lifetime", str(LIFETIME)],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        proxy_port = free_port()
+        # One slow uplink per deploy (parts in parallel share it).
         upstream = server["endpoint"].split("//", 1)[1]
-        proxy = subprocess.Popen([sys.executable, SUPPORT / "fault_proxy.py", "--listen", "127.0.0.1:%d" % proxy_port,
-                                  "--upstream", upstream, "--fault", "upload-drip=%d,match=partNumber=" % RATE],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proxies = {}
+        for label in ("container", "imds"):
+            port = free_port()
+            proxies[label] = (port, subprocess.Popen(
+                [sys.executable, SUPPORT / "fault_proxy.py", "--listen", "127.0.0.1:%d" % port, "--upstream", upstream,
+                 "--fault", "upload-drip=%d,match=partNumber=" % RATE],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         try:
             deadline = time.time() + 30
             state_file = tmp / "meta" / "metadata.json"
@@ -65,8 +69,9 @@ def main():
                 _, err = metadata.communicate(timeout=5) if metadata.poll() is not None else (None, b"")
                 raise RuntimeError("the metadata server did not start: %s" % (err or b"").decode()[-500:])
             meta = json.loads(state_file.read_text())
-            if not wait_port(proxy_port):
-                raise RuntimeError("the fault proxy did not start")
+            for port, _ in proxies.values():
+                if not wait_port(port):
+                    raise RuntimeError("the fault proxy did not start")
 
             dist = tmp / "dist"
             dist.mkdir()
@@ -86,8 +91,7 @@ def main():
 
             base = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
             base.update(AWS_CONFIG_FILE="/nonexistent/wheelhouse-test/config",
-                        AWS_SHARED_CREDENTIALS_FILE="/nonexistent/wheelhouse-test/credentials",
-                        AWS_ENDPOINT_URL_S3="http://127.0.0.1:%d" % proxy_port, AWS_REGION="us-east-1")
+                        AWS_SHARED_CREDENTIALS_FILE="/nonexistent/wheelhouse-test/credentials", AWS_REGION="us-east-1")
             sources = {
                 "container": dict(base, AWS_EC2_METADATA_DISABLED="true",
                                   AWS_CONTAINER_CREDENTIALS_FULL_URI=meta["endpoint"] + "/container/credentials",
@@ -97,11 +101,12 @@ def main():
             runs = {}
             started = time.time()
             for label, env in sources.items():
+                env["AWS_ENDPOINT_URL_S3"] = "http://127.0.0.1:%d" % proxies[label][0]
                 bucket = "expiry-%s-%d-%04x" % (label, os.getpid(), random.randrange(1 << 16))
                 s3.create_bucket(Bucket=bucket)
                 s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
                 p = subprocess.Popen([args.wheelhouse, "deploy", str(dist), "--bucket", bucket, "--force",
-                                      "--kms-key-id", server["kms_key_id"], "--jobs", "1", "--timeout", "120",
+                                      "--kms-key-id", server["kms_key_id"], "--timeout", "120",
                                       "--json", "-v"],
                                      env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                 runs[label] = (bucket, p)
@@ -135,12 +140,12 @@ def main():
                                               text=True).stdout)
             print("metadata server: %s keys created, %s removed, %d served" %
                   (stats["created"], stats["removed"], len(stats["served"])), flush=True)
-            check(len(stats["served"]) >= 3, "the deploys renewed their credentials %d times in all"
-                  % (len(stats["served"]) - 1))
+            check(len(stats["served"]) >= 2, "the deploys never renewed their credentials")
             check(stats["removed"] >= 1, "no key expired while the deploys ran")
         finally:
-            proxy.terminate()
-            proxy.wait(timeout=10)
+            for _, proxy in proxies.values():
+                proxy.terminate()
+                proxy.wait(timeout=10)
             metadata.terminate()
             metadata.wait(timeout=60)
 

@@ -17,9 +17,9 @@ A fault SPEC is a comma-separated list of:
                      whole body is sent, then the connection is closed (the client sees a short body, or
                      bytes past the end it was told)
     drip=BPS         send the answer (head and body) at BPS bytes per second, in small steady pieces
-    upload-drip=BPS  read the request body from the client at BPS bytes per second and pass each piece on to the
-                     upstream as it comes (a slow uplink: the upstream sees the request start at once); the answer
-                     is relayed as it streams
+    upload-drip=BPS  read the request body from the client at BPS bytes per second, shared by all connections
+                     (one slow uplink), and pass each piece on to the upstream as it comes (the upstream sees the
+                     request start at once); the answer is relayed as it streams
     add-header=N:V   add the header "N: V" to the answer (e.g. a checksum a server would report)
     status=N         answer N (e.g. 500, 503, 429) without asking the upstream
     retry-after=S    with status=N: add "Retry-After: S"
@@ -129,6 +129,7 @@ class Proxy:
         self.upstream_port = int(port)
         self.default_spec = default_spec or ""
         self.log = log
+        self.uplink = asyncio.Lock()  # upload-drip: the pieces of every connection pass one at a time
         self.counters = {}
         self.connections = 0
         self.requests = 0
@@ -216,9 +217,12 @@ class Proxy:
                 resp_headers.append((name.strip(), value.strip()))
         return status, reason, resp_headers, payload
 
-    async def send_upstream_dripped(self, method, rest, headers, client, length, rate):
+    async def send_upstream_dripped(self, method, rest, headers, client, length, rate, sock=None):
         """Opens the upstream connection, sends the head, then passes the client's body on at `rate` B/s."""
         reader, writer = await self.send_upstream(method, rest, headers, b"")
+        # A small receive buffer, so that the kernel does not take megabytes of the body at full speed first.
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
         step = max(1, min(64 * 1024, rate // 10))
         left = length
         while left > 0:
@@ -226,9 +230,11 @@ class Proxy:
             if not data:
                 raise ConnectionError("the client stopped sending its body")
             left -= len(data)
+            # One rate for all of this proxy's connections: parallel parts share the uplink.
+            async with self.uplink:
+                await asyncio.sleep(len(data) / rate)
             writer.write(data)
             await writer.drain()
-            await asyncio.sleep(len(data) / rate)
         return reader, writer
 
     async def relay_upstream(self, method, rest, headers, body, writer, extra_headers=(), opened=None):
@@ -370,7 +376,7 @@ class Proxy:
                 if dripped_upload:
                     try:
                         opened = await self.send_upstream_dripped(method, rest, headers, reader, length,
-                                                                  fault.upload_drip)
+                                                                  fault.upload_drip, sock)
                         keep = await self.relay_upstream(method, rest, headers, b"", writer, fault.add_headers,
                                                          opened)
                     except OSError as e:
