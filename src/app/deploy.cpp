@@ -284,9 +284,6 @@ auto make_client(const S3Connection& connection, std::size_t parallel_parts, std
     -> Expected<s3::Client> {
     auto settings = connection.client;
     settings.max_parallel_parts = std::max<std::size_t>(1, parallel_parts);
-    // --jobs bounds the transfers in flight (a wave of parts included), not only the waves' size.
-    settings.http.max_concurrency = settings.max_parallel_parts;
-    settings.http.max_per_host = settings.max_parallel_parts;
     if (cancel != nullptr) settings.http.cancel = cancel;
     auto source = connection.credential_source ? connection.credential_source
                                                : s3::CredentialSource::fixed(connection.credentials);
