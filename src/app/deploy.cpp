@@ -669,6 +669,27 @@ auto deploy(const DeployOptions& options, const S3Connection& connection, Deploy
         return {};
     };
 
+    // A deploy killed during a multipart upload (SIGKILL, a crash: no abort sent) leaves the upload behind; the
+    // next deploy of the same key aborts it before starting its own, so that no unfinished upload outlives a rerun.
+    for (auto index : artifact_uploads) {
+        const auto& file = result.plan.upload_files[index];
+        if (client->part_size_for(file.size) == 0) continue;
+        auto unfinished = client->list_multipart_uploads(options.bucket, file.key);
+        if (!unfinished) continue;  // may be forbidden (s3:ListBucketMultipartUploads): the lifecycle rule remains
+        std::size_t aborted = 0;
+        for (const auto& u : *unfinished) {
+            if (u.key == file.key && client->abort_multipart_upload(options.bucket, u.key, u.upload_id)) ++aborted;
+        }
+        if (aborted > 0) {
+            PreflightCheck left{"unfinished_uploads", CheckStatus::warning,
+                                fmt::format("aborted {} unfinished multipart upload(s) of s3://{}/{} left by an "
+                                            "interrupted deploy",
+                                            aborted, options.bucket, file.key)};
+            report([&](DeployReporter& r) { r.on_check(left); });
+            result.checks.push_back(std::move(left));
+        }
+    }
+
     for (auto index : artifact_uploads) {
         if (cancelled(options)) return interrupted_error();
         if (auto done = upload_one(*client, index); !done) return unexpected(std::move(done).error());
