@@ -10,7 +10,7 @@ wh=${3:-$root/build/release/src/wheelhouse}
 work="$root/build/soak"
 mkdir -p "$work"
 seed=${SOAK_SEED:-$RANDOM$RANDOM}
-/usr/bin/python3 "$root/tests/soak/soak.py" --wheelhouse "$wh" --fixtures "$root/fixtures" --builds "$builds" \
+/usr/bin/python3 "$root/tests/soak/soak.py" --wheelhouse "$wh" --fixtures "$root/fixtures" --builds "$builds" --workers 4 \
   --deploys 0 --seed "$seed" --json-out "$work/builds.json"
 flock /tmp/wheelhouse-rgw.lock bash -c '
   set -e

@@ -82,9 +82,15 @@ class Soak:
         self.stats = collections.Counter()
         self.violations = []
         self.exit_codes = collections.Counter()
+        self.lock = threading.Lock()
+
+    def count(self, key, n=1):
+        with self.lock:
+            self.stats[key] += n
 
     def violation(self, what):
-        self.violations.append(what)
+        with self.lock:
+            self.violations.append(what)
         print("VIOLATION:", what, flush=True)
 
     def run_cli(self, cmd, env, kill_after=None, timeout=300):
@@ -107,7 +113,8 @@ class Soak:
         return p.returncode, out, err, killed
 
     def check_failure(self, label, code, err):
-        self.exit_codes[code] += 1
+        with self.lock:
+            self.exit_codes[code] += 1
         if code == 0:
             return
         if code not in DOCUMENTED:
@@ -152,16 +159,31 @@ class Soak:
 
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(index)))
         threading.Thread(target=server.serve_forever, daemon=True).start()
-        port, proxy = start_proxy("127.0.0.1:%d" % server.server_address[1], self.tmp, "build-proxy")
+        upstream = "127.0.0.1:%d" % server.server_address[1]
         # Two requirement sets, so that a build changes what dist/ holds.
         reqs = [demo / "requirements.txt", self.tmp / "requirements-b.txt"]
         lines = [l for l in (demo / "requirements.txt").read_text().splitlines() if l.strip() and not l.startswith("#")]
         reqs[1].write_text("\n".join(lines[:-1] or lines) + "\n")
-        dist = self.tmp / "dist"
-        cache = self.tmp / "cache"
+        cache = self.tmp / "cache"  # shared by the workers: concurrent builds must keep it whole too
         env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
         env.pop("SOURCE_DATE_EPOCH", None)
         env["WHEELHOUSE_CACHE_DIR"] = str(cache)
+        workers = max(1, min(self.args.workers, n))
+        shares = [n // workers + (1 if w < n % workers else 0) for w in range(workers)]
+        threads = [threading.Thread(target=self.build_worker, args=(w, shares[w], upstream, reqs, env, cache, demo))
+                   for w in range(workers)]
+        try:
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        finally:
+            server.shutdown()
+
+    def build_worker(self, w, n, upstream, reqs, env, cache, demo):
+        rng = random.Random(self.args.seed * 1000 + w)
+        port, proxy = start_proxy(upstream, self.tmp, "build-proxy-%d" % w)
+        dist = self.tmp / ("dist-%d" % w)
 
         def cmd(req):
             return [self.args.wheelhouse, "build", "-r", req, "--target", "mwaa-2.10.3", "--airflow-constraints",
@@ -171,45 +193,44 @@ class Soak:
         good = set()  # digests of complete sets a build produced
         try:
             for i in range(n):
-                fault = self.rng.choice(BUILD_FAULTS)
-                req = self.rng.choice(reqs)
-                if self.rng.random() < 0.15:
-                    shutil.rmtree(cache, ignore_errors=True)  # a cold cache now and then
+                fault = rng.choice(BUILD_FAULTS)
+                req = rng.choice(reqs)
                 control(port, fault)
                 before = self.dist_state(dist)
-                kill = self.rng.uniform(0.05, 2.5) if self.rng.random() < 0.35 else None
+                kill = rng.uniform(0.05, 2.5) if rng.random() < 0.35 else None
                 code, out, err, killed = self.run_cli(cmd(req), env, kill_after=kill)
-                label = "build %d (fault '%s'%s)" % (i, fault, ", killed" if killed else "")
-                self.stats["builds"] += 1
+                label = "build %d.%d (fault '%s'%s)" % (w, i, fault, ", killed" if killed else "")
+                self.count("builds")
                 if killed:
-                    self.stats["builds_killed"] += 1
+                    self.count("builds_killed")
                 else:
                     self.check_failure(label, code, err)
-                    self.stats["builds_ok" if code == 0 else "builds_failed"] += 1
+                    self.count("builds_ok" if code == 0 else "builds_failed")
                 after = self.dist_state(dist)
-                self.check_dist(label, before, after, code == 0 and not killed, good)
+                self.check_dist(label, dist, before, after, code == 0 and not killed, good)
                 if killed or code != 0:
                     # The rerun, without a fault, must succeed from whatever was left.
                     control(port, "")
                     code, out, err, _ = self.run_cli(cmd(req), env)
-                    self.stats["build_reruns"] += 1
+                    self.count("build_reruns")
                     self.check_failure(label + " rerun", code, err)
                     if code != 0:
                         self.violation("%s: the rerun without a fault failed: %s" % (label, err[-800:]))
-                    self.check_dist(label + " rerun", after, self.dist_state(dist), code == 0, good)
+                    self.check_dist(label + " rerun", dist, after, self.dist_state(dist), code == 0, good)
                 leftovers = [p.name for p in dist.iterdir() if p.name.startswith(".")] if dist.exists() else []
-                if leftovers and not killed:
-                    self.violation("%s: staging left in dist/: %s" % (label, leftovers))
+                if leftovers:
+                    self.violation("%s: staging left in dist/ after the rerun: %s" % (label, leftovers))
                 for problem in self.cache_problems(cache):
                     self.violation("%s: %s" % (label, problem))
-                if (i + 1) % 50 == 0:
-                    print("builds: %d done (%s)" % (i + 1, dict(self.stats)), flush=True)
+                with self.lock:
+                    done = self.stats["builds"]
+                if done % 50 == 0:
+                    print("builds: %d done (%s)" % (done, dict(self.stats)), flush=True)
         finally:
             proxy.terminate()
             proxy.wait(timeout=10)
-            server.shutdown()
 
-    def check_dist(self, label, before, after, succeeded, good):
+    def check_dist(self, label, dist, before, after, succeeded, good):
         complete, digest = after
         if succeeded:
             if not complete or digest is None:
@@ -221,12 +242,12 @@ class Soak:
             # A failed or killed build leaves the previous set or (killed after its last rename) the new one: either
             # way the files match their report, so deploy and verify take them.
             if digest is not None and digest != before[1] and digest not in good:
-                self.stats["dist_new_from_killed_build"] += 1
+                self.count("dist_new_from_killed_build")
                 good.add(digest)
             return
         # A mix: only a kill between two renames can make one, and verify must refuse it.
-        self.stats["dist_mixed"] += 1
-        r = subprocess.run([self.args.wheelhouse, "verify", self.tmp / "dist", "--target", "mwaa-2.10.3"],
+        self.count("dist_mixed")
+        r = subprocess.run([self.args.wheelhouse, "verify", dist, "--target", "mwaa-2.10.3"],
                            capture_output=True, text=True)
         if r.returncode != 4:
             self.violation("%s: dist/ is a mix of two builds and verify exits %d" % (label, r.returncode))
@@ -280,16 +301,16 @@ class Soak:
                 kill = self.rng.uniform(0.1, 4.0) if self.rng.random() < 0.35 else None
                 code, out, err, killed = self.run_cli(cmd(d), env, kill_after=kill)
                 label = "deploy %d (%s, fault '%s'%s)" % (i, d.name, fault, ", killed" if killed else "")
-                self.stats["deploys"] += 1
+                self.count("deploys")
                 if killed:
-                    self.stats["deploys_killed"] += 1
+                    self.count("deploys_killed")
                 else:
                     self.check_failure(label, code, err)
-                    self.stats["deploys_ok" if code == 0 else "deploys_failed"] += 1
+                    self.count("deploys_ok" if code == 0 else "deploys_failed")
                 if killed or code != 0:
                     control(port, "")
                     code, out, err, _ = self.run_cli(cmd(d), env)
-                    self.stats["deploy_reruns"] += 1
+                    self.count("deploy_reruns")
                     self.check_failure(label + " rerun", code, err)
                     if code != 0:
                         self.violation("%s: the rerun without a fault failed: %s" % (label, err[-800:]))
@@ -330,6 +351,7 @@ def main():
     parser.add_argument("--deploys", type=int, default=200)
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--json-out")
+    parser.add_argument("--workers", type=int, default=4, help="builds run this many at a time (shared cache)")
     args = parser.parse_args()
     if args.seed is None:
         args.seed = random.randrange(1 << 30)
