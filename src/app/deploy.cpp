@@ -669,30 +669,33 @@ auto deploy(const DeployOptions& options, const S3Connection& connection, Deploy
         return {};
     };
 
-    // A deploy killed during a multipart upload (SIGKILL, a crash: no abort sent) leaves the upload behind; the
-    // next deploy of the same key aborts it before starting its own, so that no unfinished upload outlives a rerun.
-    for (auto index : artifact_uploads) {
-        const auto& file = result.plan.upload_files[index];
-        if (client->part_size_for(file.size) == 0) continue;
+    // Unfinished multipart uploads of a key: a deploy killed during one (SIGKILL, a crash: no abort sent) leaves it
+    // behind, and so does a CreateMultipartUpload whose answer was lost and that the engine sent again (the server
+    // made an upload the client never heard of). Before and after each multipart upload of an artifact, those of
+    // its key are aborted, so that none outlives the deploy that made it or a rerun.
+    auto abort_unfinished = [&](const s3::LocalFile& file) {
+        if (client->part_size_for(file.size) == 0 || cancelled(options)) return;
         auto unfinished = client->list_multipart_uploads(options.bucket, file.key);
-        if (!unfinished) continue;  // may be forbidden (s3:ListBucketMultipartUploads): the lifecycle rule remains
+        if (!unfinished) return;  // may be forbidden (s3:ListBucketMultipartUploads): the lifecycle rule remains
         std::size_t aborted = 0;
         for (const auto& u : *unfinished) {
             if (u.key == file.key && client->abort_multipart_upload(options.bucket, u.key, u.upload_id)) ++aborted;
         }
-        if (aborted > 0) {
-            PreflightCheck left{"unfinished_uploads", CheckStatus::warning,
-                                fmt::format("aborted {} unfinished multipart upload(s) of s3://{}/{} left by an "
-                                            "interrupted deploy",
-                                            aborted, options.bucket, file.key)};
-            report([&](DeployReporter& r) { r.on_check(left); });
-            result.checks.push_back(std::move(left));
-        }
-    }
+        if (aborted == 0) return;
+        PreflightCheck left{"unfinished_uploads", CheckStatus::warning,
+                            fmt::format("aborted {} unfinished multipart upload(s) of s3://{}/{} (left by an "
+                                        "interrupted deploy, or by a request sent again)",
+                                        aborted, options.bucket, file.key)};
+        report([&](DeployReporter& r) { r.on_check(left); });
+        result.checks.push_back(std::move(left));
+    };
 
     for (auto index : artifact_uploads) {
         if (cancelled(options)) return interrupted_error();
-        if (auto done = upload_one(*client, index); !done) return unexpected(std::move(done).error());
+        abort_unfinished(result.plan.upload_files[index]);
+        auto done = upload_one(*client, index);
+        abort_unfinished(result.plan.upload_files[index]);
+        if (!done) return unexpected(std::move(done).error());
     }
 
     if (!dag_uploads.empty()) {

@@ -689,6 +689,20 @@ class Deploy(unittest.TestCase):
         self.assertEqual(c.list_multipart_uploads(Bucket=bucket).get("Uploads", []), [])
         self.assertNotIn("plugins.zip", all_keys(bucket))
 
+    def test_a_lost_create_answer_leaves_no_unfinished_multipart_upload(self):
+        bucket = make_bucket("lostcreate", block=THREE_BLOCKED)
+        dist = make_dist(self.tmp, os.urandom(17 * 1024 * 1024))
+        # The server creates the upload, its answer is cut short, the engine asks again: the first upload is one
+        # the client never heard of (found by the chaos soak).
+        proxy = Proxy(self.tmp, "truncate,method=POST,match=uploads=,times=1")
+        try:
+            doc, err = self.deploy_json(dist, "--bucket", bucket, "--force", *encryption_flags(), env=proxy.env())
+        finally:
+            proxy.close()
+        self.assertEqual(doc["objects"]["plugins"]["parts"], 2)
+        self.assertEqual(s3().list_multipart_uploads(Bucket=bucket).get("Uploads", []), [])
+        self.assertIn("unfinished_uploads", [c["name"] for c in doc["checks"]])
+
     def test_credentials_from_a_profile_in_the_shared_files(self):
         bucket = make_bucket("profile", block=THREE_BLOCKED)
         dist = make_dist(self.tmp)
