@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "ahead_fetch.hpp"
+#include "wheelhouse/app/dist.hpp"
 #include "wheelhouse/app/index_provider.hpp"
 #include "wheelhouse/archive/zip_writer.hpp"
 #include "wheelhouse/bundle/requirements_rewrite.hpp"
@@ -425,7 +426,9 @@ auto commit_outputs(const fs::path& staging, const fs::path& output) -> Expected
                               fmt::format("cannot move {} into {}: {}", name, output.string(), ec.message()));
         }
     }
-    return {};
+    // The four renames reach the disk together with the folder: after a crash deploy and verify see a set that
+    // build-report.json describes, or refuse it (app/dist.hpp).
+    return util::sync_folder(output);
 }
 
 }  // namespace
@@ -634,7 +637,7 @@ auto build(const BuildOptions& options) -> Expected<BuildResult> {
     auto layout = bundle::PluginsLayout::plan(std::move(layout_request));
     if (!layout) return unexpected(std::move(layout).error());
     for (const auto& w : layout->warnings()) result.warnings.push_back(w);
-    auto staging = ScratchDir::create(options.output, ".wheelhouse-build-");
+    auto staging = StagingFolder::create(options.output);  // locked; removes those of killed builds
     if (!staging) return unexpected(std::move(staging).error());
     auto zip = layout->write(staging->path() / k_plugins_zip);
     if (!zip) return unexpected(std::move(zip).error());

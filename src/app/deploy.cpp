@@ -9,6 +9,7 @@
 #include <thread>
 #include <utility>
 
+#include "wheelhouse/app/dist.hpp"
 #include "wheelhouse/s3/network_credentials.hpp"
 #include "wheelhouse/util/strings.hpp"
 
@@ -153,7 +154,48 @@ auto check_encryption(s3::Client& client, const DeployOptions& options) -> Expec
     return check;
 }
 
-auto preflight(s3::Client& client, const DeployOptions& options, Report& report)
+// A multipart upload cut off by a crash or a kill (no abort sent) keeps its parts, billed, until something
+// aborts it: a lifecycle rule should. Missing is a warning; deploy credentials often may not read the rules.
+auto check_lifecycle(s3::Client& client, const std::string& bucket, const std::string& prefix)
+    -> Expected<PreflightCheck> {
+    PreflightCheck check{"lifecycle", CheckStatus::warning, ""};
+    const std::string advice = fmt::format(
+        "add a rule that aborts them (aws s3api put-bucket-lifecycle-configuration --bucket {} --lifecycle-"
+        "configuration '{{\"Rules\":[{{\"ID\":\"abort-incomplete-uploads\",\"Status\":\"Enabled\",\"Filter\":{{}},"
+        "\"AbortIncompleteMultipartUpload\":{{\"DaysAfterInitiation\":7}}}}]}}')",
+        bucket);
+    auto lifecycle = client.get_bucket_lifecycle(bucket);
+    if (!lifecycle) {
+        if (lifecycle.error().code != ErrorCode::aws) return unexpected(std::move(lifecycle).error());
+        check.message = "cannot read the lifecycle rules: " + lifecycle.error().message;
+        return check;
+    }
+    switch (lifecycle->availability) {
+        case s3::Availability::not_supported:
+            check.message = "the server does not report lifecycle rules; not checked";
+            return check;
+        case s3::Availability::not_configured:
+            check.message = fmt::format(
+                "s3://{} has no lifecycle rule that aborts incomplete multipart uploads: an upload cut off by a "
+                "crash keeps its parts (and their cost) until it is aborted; {}",
+                bucket, advice);
+            return check;
+        case s3::Availability::configured: break;
+    }
+    if (const auto* rule = lifecycle->abort_rule_for(prefix)) {
+        check.status = CheckStatus::passed;
+        check.message = fmt::format("lifecycle rule '{}' aborts incomplete multipart uploads after {} day(s)", rule->id,
+                                    *rule->abort_incomplete_days);
+        return check;
+    }
+    check.message = fmt::format(
+        "no enabled lifecycle rule of s3://{} aborts incomplete multipart uploads under '{}': an upload cut off by a "
+        "crash keeps its parts (and their cost) until it is aborted; {}",
+        bucket, prefix, advice);
+    return check;
+}
+
+auto preflight(s3::Client& client, const DeployOptions& options, const std::string& prefix, Report& report)
     -> Expected<std::vector<PreflightCheck>> {
     std::vector<PreflightCheck> checks;
     if (auto v = check_versioning(client, options.bucket, checks); !v) return unexpected(std::move(v).error());
@@ -163,6 +205,9 @@ auto preflight(s3::Client& client, const DeployOptions& options, Report& report)
     auto enc = check_encryption(client, options);
     if (!enc) return unexpected(std::move(enc).error());
     checks.push_back(std::move(*enc));
+    auto lifecycle = check_lifecycle(client, options.bucket, prefix);
+    if (!lifecycle) return unexpected(std::move(lifecycle).error());
+    checks.push_back(std::move(*lifecycle));
     for (const auto& c : checks) report([&](DeployReporter& r) { r.on_check(c); });
 
     std::vector<std::string> failed;
@@ -192,39 +237,13 @@ auto hash_local(s3::Client& client, std::string key, const std::filesystem::path
     std::error_code ec;
     const auto size = std::filesystem::file_size(path, ec);
     if (ec) return make_error(ErrorCode::io, fmt::format("cannot read {}: {}", path.string(), ec.message()));
-    auto digest = s3::hash_file(path, client.part_size_for(size));
+    auto digest = s3::hash_file(path, client.part_size_for(size), client.signs_payloads());
     if (!digest) return unexpected(std::move(digest).error());
     Local local;
-    local.file = s3::LocalFile{std::move(key), path, digest->sha256, digest->size};
+    local.file =
+        s3::LocalFile{std::move(key), path, digest->sha256, digest->size, s3::crc64nvme_header(digest->crc64nvme)};
     local.digest = std::move(*digest);
     return local;
-}
-
-auto dag_files(const std::filesystem::path& root, const std::string& dags_prefix)
-    -> Expected<std::vector<std::pair<std::string, std::filesystem::path>>> {
-    std::error_code ec;
-    if (!std::filesystem::is_directory(root, ec)) {
-        return make_error(ErrorCode::not_found, fmt::format("the DAGs folder {} does not exist", root.string()),
-                          Location{root.string(), 0, 0});
-    }
-    std::vector<std::pair<std::string, std::filesystem::path>> files;
-    std::filesystem::recursive_directory_iterator it(root, std::filesystem::directory_options::follow_directory_symlink,
-                                                     ec);
-    if (ec) return make_error(ErrorCode::io, fmt::format("cannot read {}: {}", root.string(), ec.message()));
-    for (; it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-        if (ec) return make_error(ErrorCode::io, fmt::format("cannot read {}: {}", root.string(), ec.message()));
-        // Byte-compiled caches are local artefacts of running the DAGs, never something to deploy.
-        if (it->is_directory(ec) && it->path().filename() == "__pycache__") {
-            it.disable_recursion_pending();
-            continue;
-        }
-        if (!it->is_regular_file(ec)) continue;
-        auto relative = it->path().lexically_relative(root).generic_string();
-        files.emplace_back(dags_prefix + relative, it->path());
-    }
-    if (ec) return make_error(ErrorCode::io, fmt::format("cannot read {}: {}", root.string(), ec.message()));
-    std::sort(files.begin(), files.end());
-    return files;
 }
 
 auto remote_from(const std::string& key, const s3::ObjectInfo& info) -> s3::RemoteObject {
@@ -233,6 +252,7 @@ auto remote_from(const std::string& key, const s3::ObjectInfo& info) -> s3::Remo
     remote.size = info.size;
     remote.etag = info.etag;
     if (auto it = info.metadata.find("sha256"); it != info.metadata.end()) remote.sha256 = it->second;
+    remote.checksums = info.checksums;
     return remote;
 }
 
@@ -261,13 +281,115 @@ auto put_options(const DeployOptions& options) -> s3::PutOptions {
     return put;
 }
 
-auto make_client(const S3Connection& connection, std::size_t parallel_parts) -> Expected<s3::Client> {
+auto make_client(const S3Connection& connection, std::size_t parallel_parts, std::atomic<bool>* cancel)
+    -> Expected<s3::Client> {
     auto settings = connection.client;
     settings.max_parallel_parts = std::max<std::size_t>(1, parallel_parts);
-    return s3::Client::create(connection.credentials, std::move(settings));
+    if (cancel != nullptr) settings.http.cancel = cancel;
+    auto source = connection.credential_source ? connection.credential_source
+                                               : s3::CredentialSource::fixed(connection.credentials);
+    return s3::Client::create(std::move(source), std::move(settings));
 }
 
 }  // namespace
+
+namespace {
+
+auto is_hidden_name(std::string_view leaf) -> bool {
+    // Airflow reads .airflowignore in the DAGs folder: it belongs to the DAGs, not to the machine they came from.
+    return leaf.starts_with('.') && leaf != ".airflowignore";
+}
+
+auto is_bytecode(std::string_view leaf, bool directory) -> bool {
+    if (directory) return leaf == "__pycache__";
+    return leaf.size() > 4 && util::iequals(leaf.substr(leaf.size() - 4), ".pyc");
+}
+
+auto inside(const std::filesystem::path& root, const std::filesystem::path& target) -> bool {
+    const auto rel = target.lexically_relative(root);
+    return !rel.empty() && *rel.begin() != ".." && rel != ".";
+}
+
+}  // namespace
+
+auto list_dag_files(const std::filesystem::path& folder, const std::string& dags_prefix, bool include_hidden)
+    -> Expected<DagFiles> {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const auto root = fs::canonical(folder, ec);
+    if (ec || !fs::is_directory(root, ec)) {
+        return make_error(ErrorCode::not_found, fmt::format("the DAGs folder {} does not exist", folder.string()),
+                          Location{folder.string(), 0, 0}, "check the path given to --dags");
+    }
+    auto walk_error = [](const fs::path& where, const std::error_code& error) {
+        return make_error(ErrorCode::io, fmt::format("cannot read the DAGs folder: {}", error.message()),
+                          Location{where.string(), 0, 0},
+                          "check that the DAGs folder and everything in it is readable by this user (an unreadable "
+                          "file is never taken for a deleted one)");
+    };
+    auto refuse = [](const fs::path& where, std::string message, std::string hint) {
+        return make_error(ErrorCode::invalid_input, std::move(message), Location{where.string(), 0, 0},
+                          std::move(hint));
+    };
+    DagFiles out;
+    // Links are never followed into folders (a loop cannot recurse, a link cannot pull in a tree from elsewhere);
+    // a link to a file inside the folder is read through, as --plugins-dir does.
+    fs::recursive_directory_iterator it(root, fs::directory_options::none, ec);
+    if (ec) return walk_error(root, ec);
+    for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (ec) return walk_error(it->path(), ec);
+        const auto& path = it->path();
+        const auto leaf = path.filename().string();
+        const auto relative = path.lexically_relative(root).generic_string();
+        const auto status = it->symlink_status(ec);
+        if (ec) return walk_error(path, ec);
+        const bool directory = fs::is_directory(status);
+        // Dotfiles (.git/config with a CI token, .env, an .aws link) and byte-compiled caches are local
+        // artefacts of the machine the DAGs live on, not DAGs.
+        if (!include_hidden && (is_hidden_name(leaf) || is_bytecode(leaf, directory))) {
+            out.ignored.push_back(directory ? relative + "/" : relative);
+            if (directory) it.disable_recursion_pending();
+            continue;
+        }
+        if (directory) continue;
+        fs::path source = path;
+        if (fs::is_symlink(status)) {
+            auto target = fs::canonical(path, ec);
+            if (ec) {
+                return refuse(
+                    path,
+                    fmt::format("symlink in the DAGs folder points nowhere ({})",
+                                ec == std::errc::too_many_symbolic_link_levels ? "a loop of links" : ec.message()),
+                    "remove the link or make it point to a file inside the DAGs folder");
+            }
+            const auto target_status = fs::status(target, ec);
+            if (!ec && fs::is_directory(target_status)) {
+                return refuse(path, "symlink in the DAGs folder points to a folder; links to folders are not followed",
+                              "replace the link with a copy of what it points to, or remove it");
+            }
+            if (!inside(root, target)) {
+                auto e = refuse(path, "symlink in the DAGs folder points outside it; deploy uploads only the folder",
+                                "copy the file into the DAGs folder instead (a link could send any file, such as "
+                                "~/.aws/credentials, to the bucket)");
+                e.error.context = target.string();
+                return e;
+            }
+            if (ec || !fs::is_regular_file(target_status)) {
+                return refuse(path,
+                              "symlink in the DAGs folder points to a special file; only links to files are followed",
+                              "replace the link with a copy of what it points to, or remove it");
+            }
+            source = target;
+        } else if (!fs::is_regular_file(status)) {
+            return refuse(path, "the DAGs folder holds a special file (socket, device or FIFO)",
+                          "remove it from the DAGs folder");
+        }
+        out.files.emplace_back(dags_prefix + relative, source);
+    }
+    std::sort(out.files.begin(), out.files.end());
+    std::sort(out.ignored.begin(), out.ignored.end());
+    return out;
+}
 
 auto to_string(CheckStatus status) -> const char* {
     switch (status) {
@@ -343,9 +465,12 @@ auto resolve_s3_connection(const s3::AwsOptions& options, const s3::Environment&
     network_options.http = connection.client.http;
     auto chain =
         s3::make_default_chain(env, *files, profile, s3::make_network_providers(env, *files, profile, network_options));
-    auto credentials = chain.resolve();
+    auto source = chain.resolve_source();
+    if (!source) return unexpected(std::move(source).error());
+    auto credentials = (*source)->get();
     if (!credentials) return unexpected(std::move(credentials).error());
     connection.credentials = std::move(*credentials);
+    connection.credential_source = std::move(*source);
     return connection;
 }
 
@@ -377,31 +502,49 @@ auto deploy(const DeployOptions& options, const S3Connection& connection, Deploy
     const std::string dags_prefix = *prefix + "dags/";
     std::vector<std::pair<std::string, std::filesystem::path>> dags;
     if (options.dags) {
-        auto listed = dag_files(*options.dags, dags_prefix);
+        auto listed = list_dag_files(*options.dags, dags_prefix, options.include_hidden);
         if (!listed) return unexpected(std::move(listed).error());
-        dags = std::move(*listed);
+        dags = std::move(listed->files);
+        result.ignored = std::move(listed->ignored);
         result.dags_path = *prefix + "dags";
     }
 
     const std::size_t jobs = std::max<std::size_t>(1, options.jobs);
-    auto client = make_client(connection, jobs);
+    auto client = make_client(connection, jobs, options.cancel);
     if (!client) return unexpected(std::move(client).error());
 
-    auto checks = preflight(*client, options, report);
-    if (!checks) return unexpected(std::move(checks).error());
-    result.checks = std::move(*checks);
-    if (cancelled(options)) return interrupted_error();
-
-    // Hash everything once (the part hashes too, so that uploads never read a file twice to sign it).
+    // The artifacts first, hashed once (the part hashes too, so that uploads never read a file twice to sign it),
+    // then the dist/ folder checked as one build before anything goes over the network: a build killed between
+    // its renames leaves a new requirements.txt next to an old plugins.zip, which must never be uploaded.
     std::map<std::string, s3::FileDigest> digests;
     std::vector<s3::LocalFile> artifact_files;
+    std::map<std::string, std::string> dist_digests;
     for (const auto& [name, path] :
          {std::pair{plugins_name, plugins_path}, std::pair{requirements_name, requirements_path}}) {
         auto local = hash_local(*client, *prefix + name, path);
         if (!local) return unexpected(std::move(local).error());
+        dist_digests[name] = local->file.sha256;
         digests[local->file.key] = std::move(local->digest);
         artifact_files.push_back(std::move(local->file));
     }
+    const auto dist_check = check_dist(options.dist, dist_digests);
+    if (!dist_check.ok()) return unexpected(dist_mismatch_error(options.dist, dist_check));
+    PreflightCheck dist_state{"dist", CheckStatus::passed,
+                              "plugins.zip, requirements.txt and constraints.txt match build-report.json"};
+    if (!dist_check.report_found) {
+        dist_state.status = CheckStatus::warning;
+        dist_state.message =
+            fmt::format("{} has no build-report.json: the files cannot be checked as one build", options.dist.string());
+    }
+    report([&](DeployReporter& r) { r.on_check(dist_state); });
+    if (cancelled(options)) return interrupted_error();
+
+    auto checks = preflight(*client, options, *prefix, report);
+    if (!checks) return unexpected(std::move(checks).error());
+    result.checks = std::move(*checks);
+    result.checks.insert(result.checks.begin(), std::move(dist_state));
+    if (cancelled(options)) return interrupted_error();
+
     std::vector<s3::LocalFile> dag_locals;
     for (const auto& [key, path] : dags) {
         if (cancelled(options)) return interrupted_error();
@@ -446,7 +589,7 @@ auto deploy(const DeployOptions& options, const S3Connection& connection, Deploy
         for (const auto& object : *listing) {
             // A zero-byte "folder/" marker made by the console is not a DAG file; never delete it.
             if (object.key.ends_with('/')) continue;
-            remote.push_back(s3::RemoteObject{object.key, object.size, object.etag, std::nullopt});
+            remote.push_back(s3::RemoteObject{object.key, object.size, object.etag, std::nullopt, {}});
         }
         const auto inspect = s3::keys_to_inspect(dag_locals, remote);
         if (!inspect.empty()) {
@@ -473,10 +616,13 @@ auto deploy(const DeployOptions& options, const S3Connection& connection, Deploy
         artifact.path_in_bucket = file.key;
         artifact.sha256 = file.sha256;
         artifact.size = file.size;
+        artifact.crc64nvme = file.crc64nvme;
         if (auto it = current.find(file.key); it != current.end()) {
             artifact.version_id = it->second.version_id;
             artifact.sse = it->second.sse;
             artifact.kms_key_id = it->second.kms_key_id;
+            auto crc = it->second.checksums.find("crc64nvme");
+            artifact.checksum_confirmed = crc != it->second.checksums.end() && crc->second == file.crc64nvme;
         }
     };
     fill_artifact(result.plugins, artifact_files[0]);
@@ -491,6 +637,7 @@ auto deploy(const DeployOptions& options, const S3Connection& connection, Deploy
             artifact->version_id.clear();  // the current object's id is not what MWAA should use
             artifact->sse.clear();
             artifact->kms_key_id.clear();
+            artifact->checksum_confirmed = false;
         }
     }
 
@@ -521,7 +668,14 @@ auto deploy(const DeployOptions& options, const S3Connection& connection, Deploy
             c.upload_file(options.bucket, file.key, file.path, put,
                           digest == digests.end() ? std::nullopt : std::optional(digest->second), &observer);
         if (!uploaded) {
-            if (cancelled(options)) return interrupted_error();
+            if (cancelled(options)) {
+                auto e = interrupted_error();
+                // The abort itself failed: say what is left instead of promising nothing is.
+                if (uploaded.error().hint.find("abort-multipart-upload") != std::string::npos) {
+                    e.error.hint = uploaded.error().hint;
+                }
+                return e;
+            }
             return unexpected(std::move(uploaded).error());
         }
         report([&](DeployReporter& r) { r.on_uploaded(file.key, *uploaded); });
@@ -529,9 +683,33 @@ auto deploy(const DeployOptions& options, const S3Connection& connection, Deploy
         return {};
     };
 
+    // Unfinished multipart uploads of a key: a deploy killed during one (SIGKILL, a crash: no abort sent) leaves it
+    // behind, and so does a CreateMultipartUpload whose answer was lost and that the engine sent again (the server
+    // made an upload the client never heard of). Before and after each multipart upload of an artifact, those of
+    // its key are aborted, so that none outlives the deploy that made it or a rerun.
+    auto abort_unfinished = [&](const s3::LocalFile& file) {
+        if (client->part_size_for(file.size) == 0 || cancelled(options)) return;
+        auto unfinished = client->list_multipart_uploads(options.bucket, file.key);
+        if (!unfinished) return;  // may be forbidden (s3:ListBucketMultipartUploads): the lifecycle rule remains
+        std::size_t aborted = 0;
+        for (const auto& u : *unfinished) {
+            if (u.key == file.key && client->abort_multipart_upload(options.bucket, u.key, u.upload_id)) ++aborted;
+        }
+        if (aborted == 0) return;
+        PreflightCheck left{"unfinished_uploads", CheckStatus::warning,
+                            fmt::format("aborted {} unfinished multipart upload(s) of s3://{}/{} (left by an "
+                                        "interrupted deploy, or by a request sent again)",
+                                        aborted, options.bucket, file.key)};
+        report([&](DeployReporter& r) { r.on_check(left); });
+        result.checks.push_back(std::move(left));
+    };
+
     for (auto index : artifact_uploads) {
         if (cancelled(options)) return interrupted_error();
-        if (auto done = upload_one(*client, index); !done) return unexpected(std::move(done).error());
+        abort_unfinished(result.plan.upload_files[index]);
+        auto done = upload_one(*client, index);
+        abort_unfinished(result.plan.upload_files[index]);
+        if (!done) return unexpected(std::move(done).error());
     }
 
     if (!dag_uploads.empty()) {
@@ -558,7 +736,7 @@ auto deploy(const DeployOptions& options, const S3Connection& connection, Deploy
         // Each worker has its own client (a client's transfer engine is not shared between threads).
         std::vector<s3::Client> clients;
         for (std::size_t i = 1; i < workers; ++i) {
-            auto extra = make_client(connection, 1);
+            auto extra = make_client(connection, 1, options.cancel);
             if (!extra) return unexpected(std::move(extra).error());
             clients.push_back(std::move(*extra));
         }
@@ -582,6 +760,7 @@ auto deploy(const DeployOptions& options, const S3Connection& connection, Deploy
             artifact->sse = put_results[i]->sse;
             artifact->kms_key_id = put_results[i]->kms_key_id;
             artifact->parts = put_results[i]->parts;
+            artifact->checksum_confirmed = put_results[i]->checksum_confirmed;
         }
         if (artifact->version_id.empty()) {
             // Some servers leave x-amz-version-id off the PUT answer; the object's HEAD has it.

@@ -108,6 +108,7 @@ auto to_json(const app::DeployResult& r) -> nlohmann::json {
     j["uploaded"] = r.uploaded;
     j["skipped"] = r.skipped;
     j["deleted"] = r.deleted;
+    j["ignored"] = r.ignored;
     auto id = [](const app::Artifact& a) {
         return a.version_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(a.version_id);
     };
@@ -120,7 +121,9 @@ auto to_json(const app::DeployResult& r) -> nlohmann::json {
                               {"version_id", id(a)},
                               {"sse", a.sse},
                               {"kms_key_id", a.kms_key_id},
-                              {"parts", a.parts}};
+                              {"parts", a.parts},
+                              {"crc64nvme", a.crc64nvme},
+                              {"checksum_confirmed", a.checksum_confirmed}};
     };
     j["objects"] = {{"plugins", artifact(r.plugins)}, {"requirements", artifact(r.requirements)}};
     nlohmann::json plan = {
@@ -175,15 +178,22 @@ public:
         if (m_options.no_encryption)
             terminal.warn("--no-encryption: objects are uploaded without server-side encryption");
 
-        // The deploy checks the flag between files and between waves of multipart parts; the client aborts an
-        // interrupted multipart upload.
-        install_interrupt_handlers();
+        // Ctrl-C stops every transfer at once; the client then aborts an unfinished multipart upload, and a second
+        // Ctrl-C does not cut that short (a third does).
+        install_interrupt_handlers(true);
         m_options.cancel = &interrupt_flag();
         TerminalReporter reporter(terminal);
         auto result = app::deploy(m_options, *connection, &reporter);
         if (!result) {
             int code = report_error(terminal, result.error());
             return interrupt_flag().load() ? k_interrupted_exit : code;
+        }
+        if (!result->ignored.empty()) {
+            terminal.info(
+                fmt::format("DAGs: {} hidden or byte-compiled path(s) left out (--include-hidden uploads "
+                            "them){}{}",
+                            result->ignored.size(), terminal.options().verbosity > 0 ? ": " : "",
+                            terminal.options().verbosity > 0 ? util::join(result->ignored, ", ") : ""));
         }
         if (terminal.json()) {
             terminal.out_json(to_json(*result));
@@ -230,6 +240,8 @@ auto add_deploy_command(CLI::App& parent) -> std::pair<CLI::App*, std::unique_pt
     sub->add_flag("--no-encryption", o.no_encryption, "Upload WITHOUT server-side encryption (explicit opt-out)");
     sub->add_option("--dags", command->m_dags, "Sync this DAGs folder to <prefix>dags/")->check(CLI::ExistingDirectory);
     sub->add_flag("--delete", o.delete_extra, "With --dags: delete objects under <prefix>dags/ with no local file");
+    sub->add_flag("--include-hidden", o.include_hidden,
+                  "With --dags: also upload dotfiles and dot-folders, __pycache__ and *.pyc (left out by default)");
     sub->add_flag("--dry-run", o.dry_run, "Check the bucket and show the plan; write nothing");
     sub->add_flag("--upload-sbom", o.upload_sbom, "Also upload dist/sbom.cdx.json (not uploaded otherwise)");
     sub->add_flag("--force", o.force,
@@ -252,8 +264,15 @@ auto add_deploy_command(CLI::App& parent) -> std::pair<CLI::App*, std::unique_pt
         "      --dags dags/ --delete --environment-name my-env\n"
         "  wheelhouse deploy dist/ --bucket my-mwaa-bucket --dry-run --json\n"
         "Preflight: the bucket must have versioning Enabled (always required); public access blocked and default\n"
-        "encryption are checked too (--force continues when they fail). Unchanged files (sha256 in the object's\n"
-        "x-amz-meta-sha256) are not uploaded again. Ctrl-C aborts a multipart upload and exits 130.\n"
+        "encryption are checked too (--force continues when they fail); a bucket without a lifecycle rule that aborts\n"
+        "incomplete multipart uploads is a warning. dist/ must be one build: every file is checked against\n"
+        "build-report.json first (a mismatch exits 4 and uploads nothing). Unchanged files (same size, sha256 in\n"
+        "x-amz-meta-sha256 and, where S3 keeps one, the same CRC64NVME checksum) are not uploaded again. Every\n"
+        "upload carries a CRC64NVME full-object checksum and is checked with a HEAD before its version id is\n"
+        "shown. Ctrl-C stops the transfers, aborts a multipart upload (a second Ctrl-C waits for that) and exits 130.\n"
+        "DAGs: links are followed only to files inside the folder (a link out of it, a broken link or a loop is\n"
+        "an error); dotfiles and dot-folders (but .airflowignore), __pycache__ and *.pyc stay local unless\n"
+        "--include-hidden.\n"
         "Credentials: the AWS CLI's chain (environment, --profile / AWS_PROFILE with the shared files,\n"
         "credential_process, web identity, container credentials, IMDSv2).");
     return {sub, std::move(command)};

@@ -397,6 +397,9 @@ struct Engine::Impl {
         curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, static_cast<long>(options.low_speed_time.count()));
         curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
         curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 128L * 1024L);
+        // Uploads in 1 MiB reads: a 64 KiB buffer (curl's default) costs a read, a send and a wake-up of the
+        // transfer loop per 64 KiB, a fifth of deploy's CPU on a large bundle.
+        curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 1024L * 1024L);
         curl_easy_setopt(h, CURLOPT_USERAGENT, options.user_agent.c_str());
         const bool sends_body = t.request.method == Method::put || t.request.method == Method::post ||
                                 (t.request.method == Method::delete_ && t.request.body.kind != Body::Kind::none);
@@ -736,8 +739,12 @@ struct Engine::Impl {
             while (!pending.empty()) {
                 Transfer* t = pending.front();
                 pending.pop_front();
-                const auto key = origin_key(t->current_origin);
-                if (t->not_before > now || active >= options.max_concurrency || per_host[key] >= options.max_per_host) {
+                if (t->not_before > now || active >= options.max_concurrency) {
+                    waiting.push_back(t);
+                    continue;
+                }
+                const auto key = origin_key(t->current_origin);  // formatted only for what may start
+                if (per_host[key] >= options.max_per_host) {
                     waiting.push_back(t);
                     continue;
                 }

@@ -1,19 +1,22 @@
 #include "wheelhouse/s3/client.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
-#include <cstdio>
-#include <future>
 #include <memory>
 #include <optional>
 #include <system_error>
 #include <thread>
 
 #include "wheelhouse/s3/sigv4.hpp"
+#include "wheelhouse/util/crc64.hpp"
 #include "wheelhouse/util/hash.hpp"
 #include "wheelhouse/util/strings.hpp"
 
@@ -60,7 +63,21 @@ struct Call {
     http::Body body;
     std::string payload_hash = std::string(empty_payload_sha256);
     http::Sink sink;
+    Credentials signed_with;  // set by build(): the credentials the request was signed with
 };
+
+// The server's answer says the credentials are expired or unknown (rotated keys): worth renewing and resending.
+auto credentials_rejected(const http::Response& response) -> bool {
+    if (response.status != 400 && response.status != 403) return false;
+    const auto doc = parse_error_document(response.body);
+    if (!doc) return false;
+    return doc->code == "ExpiredToken" || doc->code == "TokenRefreshRequired" || doc->code == "InvalidToken" ||
+           doc->code == "InvalidAccessKeyId" || doc->code == "ExpiredTokenException";
+}
+
+auto is_aws_host(std::string_view host) -> bool {
+    return host.ends_with(".amazonaws.com") || host.ends_with(".amazonaws.com.cn");
+}
 
 auto xml_body_call(std::string operation, http::Method method, std::string bucket, std::vector<QueryParam> query,
                    std::string body) -> Call {
@@ -134,6 +151,11 @@ auto object_info_from(const http::Response& r) -> ObjectInfo {
             info.kms_key_id = value;
         } else if (name.starts_with("x-amz-meta-")) {
             info.metadata[name.substr(11)] = value;
+        } else if (name == "x-amz-checksum-type") {
+            info.checksum_type = value;
+        } else if (name.starts_with("x-amz-checksum-") && name != "x-amz-checksum-mode" &&
+                   name != "x-amz-checksum-algorithm") {
+            info.checksums[name.substr(15)] = value;
         }
     }
     return info;
@@ -160,104 +182,173 @@ auto default_http_options(http::Options o) -> http::Options {
 
 namespace {
 
-// sha256 of `size` bytes of `path` from `offset` (all of it from there when size is nullopt); the byte count
-// read goes to *count.
-auto hash_range(const std::filesystem::path& path, std::uint64_t offset, std::optional<std::uint64_t> size,
-                std::uint64_t* count) -> Expected<std::string> {
-    std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
-    if (!file) {
-        return make_error(ErrorCode::io,
-                          fmt::format("cannot read {}: {}", path.string(), std::generic_category().message(errno)), {},
-                          "check the path and its permissions");
+auto read_error(const std::filesystem::path& path, int error) -> Unexpected<Error> {
+    return make_error(ErrorCode::io,
+                      fmt::format("cannot read {}: {}", path.string(), std::generic_category().message(error)), {},
+                      "check the path, its permissions and the disk holding it");
+}
+
+auto changed_error(const std::filesystem::path& path) -> Unexpected<Error> {
+    return make_error(ErrorCode::io, fmt::format("{} changed while it was read", path.string()), {},
+                      "something is writing to the file: wait until it is finished, then run the command again");
+}
+
+// An open file descriptor that closes itself.
+class ReadFd {
+public:
+    explicit ReadFd(const std::filesystem::path& path) : m_fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {}
+    ReadFd(const ReadFd&) = delete;
+    auto operator=(const ReadFd&) -> ReadFd& = delete;
+    ReadFd(ReadFd&&) = delete;
+    auto operator=(ReadFd&&) -> ReadFd& = delete;
+    ~ReadFd() {
+        if (m_fd >= 0) ::close(m_fd);
     }
-    if (offset != 0 && ::fseeko(file.get(), static_cast<off_t>(offset), SEEK_SET) != 0) {
-        return make_error(ErrorCode::io,
-                          fmt::format("cannot read {} from byte {}: {}", path.string(), offset,
-                                      std::generic_category().message(errno)),
-                          {}, "check that the file is a regular file and was not truncated");
-    }
-    util::Sha256 hasher;
-    std::vector<char> buffer(1 << 20);
+    [[nodiscard]] auto get() const -> int { return m_fd; }
+
+private:
+    int m_fd;
+};
+
+// Calls `each` with consecutive pieces of [offset, offset + size) of the file; false on a read error (errno set)
+// or a file shorter than that (errno 0).
+template <class F>
+auto read_range(int fd, std::uint64_t offset, std::uint64_t size, std::vector<char>& buffer, F&& each) -> bool {
     std::uint64_t done = 0;
-    while (!size || done < *size) {
-        const std::size_t want =
-            size ? static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), *size - done)) : buffer.size();
-        const std::size_t n = std::fread(buffer.data(), 1, want, file.get());
-        if (n == 0) break;
-        hasher.update(buffer.data(), n);
-        done += n;
+    while (done < size) {
+        const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), size - done));
+        const auto n = ::pread(fd, buffer.data(), want, static_cast<off_t>(offset + done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            if (n == 0) errno = 0;
+            return false;
+        }
+        each(buffer.data(), static_cast<std::size_t>(n));
+        done += static_cast<std::uint64_t>(n);
     }
-    if (std::ferror(file.get()) != 0) {
-        return make_error(ErrorCode::io,
-                          fmt::format("cannot read {}: {}", path.string(), std::generic_category().message(errno)), {},
-                          "check the disk or file system holding the file (a read error)");
-    }
-    if (count != nullptr) *count = done;
-    return hasher.finish_hex();
+    return true;
 }
 
 }  // namespace
 
-auto hash_file(const std::filesystem::path& path, std::uint64_t part_size) -> Expected<FileDigest> {
-    std::error_code ec;
-    const auto expected_size = std::filesystem::file_size(path, ec);
-    if (ec) {
-        return make_error(ErrorCode::io, fmt::format("cannot read {}: {}", path.string(), ec.message()), {},
-                          "check the path and its permissions");
+auto crc64nvme_header(std::uint64_t crc) -> std::string {
+    std::string bytes(8, '\0');
+    for (int i = 0; i < 8; ++i) bytes[static_cast<std::size_t>(i)] = static_cast<char>((crc >> (56 - 8 * i)) & 0xFFU);
+    return base64_encode(bytes);
+}
+
+auto hash_file(const std::filesystem::path& path, std::uint64_t part_size, bool part_sha256) -> Expected<FileDigest> {
+    const ReadFd fd(path);
+    if (fd.get() < 0) return read_error(path, errno);
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) return read_error(path, errno);
+    if (!S_ISREG(st.st_mode)) {
+        return make_error(ErrorCode::io, fmt::format("{} is not a regular file", path.string()), {},
+                          "only regular files can be uploaded");
     }
+    const auto size = static_cast<std::uint64_t>(st.st_size);
     FileDigest d;
+    d.size = size;
     d.part_size = part_size;
-    // The whole-file digest on one thread and the part digests (independent of each other) on the others: for
-    // a large bundle this pass precedes the upload, so its wall time counts.
-    std::uint64_t whole_count = 0;
-    auto whole = std::async(std::launch::async, [&] { return hash_range(path, 0, std::nullopt, &whole_count); });
-    const auto parts = split_parts(expected_size, part_size);
-    std::vector<std::optional<Expected<std::string>>> part_digests(parts.size());
+    // One read of each byte for the hashes an upload needs. SHA-256 over the whole file cannot be split, so it
+    // runs on this thread; the parts (CRC64NVME, and their SHA-256 for signed payloads) are independent and go
+    // to the other cores. A single upload's "part" is the whole file: its SHA-256 is the whole one.
+    const auto parts = split_parts(size, part_size == 0 ? std::max<std::uint64_t>(size, 1) : part_size);
+    const bool multipart = part_size != 0;
+    std::vector<std::uint64_t> crcs(parts.size(), 0);
+    std::vector<std::string> shas(multipart && part_sha256 ? parts.size() : 0);
+    std::vector<int> failures(parts.size(), -1);
     std::atomic<std::size_t> next{0};
+    auto part_worker = [&] {
+        std::vector<char> buffer(1 << 20);
+        for (std::size_t i = next++; i < parts.size(); i = next++) {
+            util::Crc64Nvme crc;
+            util::Sha256 sha;
+            const bool want_sha = !shas.empty();
+            const bool ok =
+                read_range(fd.get(), parts[i].offset, parts[i].size, buffer, [&](const char* p, std::size_t n) {
+                    crc.update(p, n);
+                    if (want_sha) sha.update(p, n);
+                });
+            if (!ok) {
+                failures[i] = errno;
+                continue;
+            }
+            crcs[i] = crc.value();
+            if (want_sha) shas[i] = sha.finish_hex();
+        }
+    };
     const std::size_t workers =
-        parts.empty() ? 0 : std::clamp<std::size_t>(std::thread::hardware_concurrency(), 2, 8) - 1;
+        std::min<std::size_t>(parts.size(), std::clamp<std::size_t>(std::thread::hardware_concurrency(), 2, 8) - 1);
+    int whole_failure = -1;
     {
         std::vector<std::jthread> pool;
-        for (std::size_t w = 0; w < std::min(workers, parts.size()); ++w) {
-            pool.emplace_back([&] {
-                for (std::size_t i = next++; i < parts.size(); i = next++) {
-                    std::uint64_t got = 0;
-                    auto digest = hash_range(path, parts[i].offset, parts[i].size, &got);
-                    if (digest && got != parts[i].size) {
-                        digest = make_error(
-                            ErrorCode::io, fmt::format("{} changed while it was read", path.string()), {},
-                            "something is writing to the file: wait until it is finished, then run the command again");
-                    }
-                    part_digests[i] = std::move(digest);
-                }
-            });
+        for (std::size_t w = 0; w < workers; ++w) pool.emplace_back(part_worker);
+        util::Sha256 whole;
+        std::vector<char> buffer(1 << 20);
+        if (!read_range(fd.get(), 0, size, buffer, [&](const char* p, std::size_t n) { whole.update(p, n); })) {
+            whole_failure = errno;
+        } else {
+            d.sha256 = whole.finish_hex();
         }
     }
-    auto whole_digest = whole.get();
-    if (!whole_digest) return unexpected(std::move(whole_digest).error());
-    if (whole_count != expected_size) {
-        return make_error(ErrorCode::io, fmt::format("{} changed while it was read", path.string()), {},
-                          "something is writing to the file: wait until it is finished, then run the command again");
+    if (whole_failure >= 0) return whole_failure == 0 ? changed_error(path) : read_error(path, whole_failure);
+    for (int f : failures) {
+        if (f >= 0) return f == 0 ? changed_error(path) : read_error(path, f);
     }
-    d.size = whole_count;
-    d.sha256 = std::move(*whole_digest);
-    for (auto& digest : part_digests) {
-        if (!*digest) return unexpected(std::move(*digest).error());
-        d.part_sha256.push_back(std::move(**digest));
+    // The whole file's CRC from the parts' (crc64nvme_combine): no second CRC pass.
+    d.crc64nvme = crcs.front();
+    for (std::size_t i = 1; i < parts.size(); ++i)
+        d.crc64nvme = util::crc64nvme_combine(d.crc64nvme, crcs[i], parts[i].size);
+    if (multipart) {
+        d.part_crc64nvme = std::move(crcs);
+        d.part_sha256 = std::move(shas);
+    }
+    struct stat after {};
+    if (::fstat(fd.get(), &after) != 0 || after.st_size != st.st_size || after.st_mtim.tv_sec != st.st_mtim.tv_sec ||
+        after.st_mtim.tv_nsec != st.st_mtim.tv_nsec) {
+        return changed_error(path);
     }
     return d;
 }
 
 struct Client::Impl {
-    Credentials credentials;
+    std::shared_ptr<CredentialSource> credentials;
     ClientOptions settings;
     Endpoint endpoint;
     http::Engine engine;
+    http::Options http_options;         // what `engine` was made with (for the cleanup engine)
+    std::optional<http::Engine> spare;  // cleanup requests after an interrupt: made on first use
 
-    Impl(Credentials c, ClientOptions o, Endpoint e, http::Engine en)
-        : credentials(std::move(c)), settings(std::move(o)), endpoint(std::move(e)), engine(std::move(en)) {}
+    Impl(std::shared_ptr<CredentialSource> c, ClientOptions o, Endpoint e, http::Engine en, http::Options ho)
+        : credentials(std::move(c)),
+          settings(std::move(o)),
+          endpoint(std::move(e)),
+          engine(std::move(en)),
+          http_options(std::move(ho)) {}
+
+    [[nodiscard]] auto signs_payloads() const -> bool {
+        return settings.payload_signing == ClientOptions::PayloadSigning::always || endpoint.scheme != "https" ||
+               !is_aws_host(endpoint.host);
+    }
+
+    // An engine the interrupt flag does not stop, for the requests that clean up after an interrupt.
+    auto cleanup_engine() -> http::Engine& {
+        if (http_options.cancel == nullptr) return engine;
+        if (!spare) {
+            http::Options o = http_options;
+            o.cancel = nullptr;
+            o.total_timeout = std::chrono::seconds(60);
+            o.max_attempts = std::min(o.max_attempts, 3);
+            if (auto made = http::Engine::create(std::move(o))) spare = std::move(*made);
+        }
+        return spare ? *spare : engine;
+    }
 
     auto build(Call& call) -> Expected<http::Request> {
+        auto creds = credentials->get();
+        if (!creds) return unexpected(std::move(creds).error());
+        call.signed_with = std::move(*creds);
         const Target target = resolve_target(endpoint, settings.addressing, call.bucket, call.key);
         HttpRequest to_sign;
         to_sign.method = method_text(call.method);
@@ -266,7 +357,7 @@ struct Client::Impl {
         to_sign.headers = call.headers;
         to_sign.headers.push_back({"Host", target.host});
         auto config = SigningConfig::for_s3(settings.region, format_amz_date(std::chrono::system_clock::now()));
-        auto signed_request = sign_request(to_sign, call.payload_hash, credentials, config);
+        auto signed_request = sign_request(to_sign, call.payload_hash, call.signed_with, config);
         if (!signed_request) return unexpected(std::move(signed_request).error());
         http::Request r;
         r.url = target.url_prefix + target.path;
@@ -275,9 +366,28 @@ struct Client::Impl {
         r.error_status_is_error = false;
         for (const auto& h : to_sign.headers) r.headers.emplace_back(h.name, h.value);
         for (const auto& h : signed_request->added_headers) r.headers.emplace_back(h.name, h.value);
-        r.body = std::move(call.body);
+        // The call keeps its body (a file range or a small document): a request refused for its credentials is
+        // signed again and resent.
+        r.body = call.body;
         r.sink = std::move(call.sink);
         return r;
+    }
+
+    // One request; the answer whatever its status. Credentials the server refuses as expired or unknown are
+    // renewed from their source and the request is sent once more.
+    auto fetch(Call& call, http::Engine* on = nullptr) -> Expected<http::Response> {
+        http::Engine& e = on != nullptr ? *on : engine;
+        const bool can_resend = call.sink.kind == http::Sink::Kind::memory;
+        auto request = build(call);
+        if (!request) return unexpected(std::move(request).error());
+        auto response = e.fetch(std::move(*request));
+        if (response && can_resend && credentials->refreshable() && credentials_rejected(*response) &&
+            credentials->renew_after_rejection(call.signed_with)) {
+            auto again = build(call);
+            if (!again) return unexpected(std::move(again).error());
+            response = e.fetch(std::move(*again));
+        }
+        return response;
     }
 
     // The server's error (status != 2xx) as an aws Error naming the operation and the resource.
@@ -288,11 +398,12 @@ struct Client::Impl {
         std::string hint;
         if (e.code == "SignatureDoesNotMatch") {
             hint = fmt::format("the secret access key (from {}) does not match the access key id {}",
-                               credentials.source.empty() ? "the credential chain" : credentials.source,
-                               credentials.access_key_id);
+                               call.signed_with.source.empty() ? "the credential chain" : call.signed_with.source,
+                               call.signed_with.access_key_id);
         } else if (e.code == "InvalidAccessKeyId") {
-            hint = fmt::format("the server does not know the access key id {} (from {})", credentials.access_key_id,
-                               credentials.source.empty() ? "the credential chain" : credentials.source);
+            hint =
+                fmt::format("the server does not know the access key id {} (from {})", call.signed_with.access_key_id,
+                            call.signed_with.source.empty() ? "the credential chain" : call.signed_with.source);
         } else if (e.code == "RequestTimeTooSkewed") {
             hint = "the local clock is off by more than 15 minutes: set the time (e.g. enable NTP) and run again";
         } else if (e.code == "NoSuchBucket") {
@@ -302,12 +413,12 @@ struct Client::Impl {
             hint = fmt::format(
                 "check that the IAM policy of the credentials (from {}), the bucket policy and, with KMS, the key "
                 "policy allow {} on this bucket",
-                credentials.source.empty() ? "the credential chain" : credentials.source, call.operation);
+                call.signed_with.source.empty() ? "the credential chain" : call.signed_with.source, call.operation);
         } else if (e.code == "ExpiredToken" || e.code == "TokenRefreshRequired" || e.code == "InvalidToken") {
             hint = fmt::format(
                 "the session token (from {}) has expired or is invalid: refresh the credentials "
                 "(e.g. aws sso login) and run again",
-                credentials.source.empty() ? "the credential chain" : credentials.source);
+                call.signed_with.source.empty() ? "the credential chain" : call.signed_with.source);
         } else if (e.code == "PermanentRedirect" || e.code == "AuthorizationHeaderMalformed" ||
                    e.code == "IllegalLocationConstraintException" || (e.code.empty() && response.status == 301)) {
             hint = fmt::format("the bucket is in another region than {}: pass --region with the bucket's region",
@@ -331,38 +442,47 @@ struct Client::Impl {
         return Error{ErrorCode::aws, util::redact_urls_in(message), {}, std::move(hint), {}};
     }
 
-    auto send(Call call) -> Expected<http::Response> {
-        auto request = build(call);
-        if (!request) return unexpected(std::move(request).error());
-        auto response = engine.fetch(std::move(*request));
+    auto send(Call call, http::Engine* on = nullptr) -> Expected<http::Response> {
+        auto response = fetch(call, on);
         if (!response) return response;
         if (!response->ok()) return unexpected(service_error(call, *response));
         return response;
     }
 
-    // Sends many calls in parallel; one result per call (non-2xx answers become errors).
+    // Sends many calls in parallel; one result per call (non-2xx answers become errors). Calls refused for their
+    // credentials are sent once more after the credentials were renewed.
     auto send_all(std::vector<Call> calls) -> std::vector<Expected<http::Response>> {
         std::vector<Expected<http::Response>> results(calls.size(),
                                                       make_error(ErrorCode::internal, "request not sent"));
-        std::vector<http::Request> requests;
-        std::vector<std::size_t> index;
-        for (std::size_t i = 0; i < calls.size(); ++i) {
-            auto r = build(calls[i]);
-            if (!r) {
-                results[i] = unexpected(std::move(r).error());
-                continue;
+        std::vector<std::size_t> pending(calls.size());
+        for (std::size_t i = 0; i < calls.size(); ++i) pending[i] = i;
+        for (int round = 0; round < 2 && !pending.empty(); ++round) {
+            std::vector<http::Request> requests;
+            std::vector<std::size_t> index;
+            for (auto i : pending) {
+                auto r = build(calls[i]);
+                if (!r) {
+                    results[i] = unexpected(std::move(r).error());
+                    continue;
+                }
+                requests.push_back(std::move(*r));
+                index.push_back(i);
             }
-            requests.push_back(std::move(*r));
-            index.push_back(i);
-        }
-        auto responses = engine.run(std::move(requests));
-        for (std::size_t j = 0; j < responses.size(); ++j) {
-            const std::size_t i = index[j];
-            if (responses[j] && !responses[j]->ok()) {
-                results[i] = unexpected(service_error(calls[i], *responses[j]));
-            } else {
-                results[i] = std::move(responses[j]);
+            auto responses = engine.run(std::move(requests));
+            std::vector<std::size_t> again;
+            for (std::size_t j = 0; j < responses.size(); ++j) {
+                const std::size_t i = index[j];
+                if (responses[j] && !responses[j]->ok()) {
+                    if (round == 0 && credentials->refreshable() && credentials_rejected(*responses[j]) &&
+                        credentials->renew_after_rejection(calls[i].signed_with)) {
+                        again.push_back(i);
+                    }
+                    results[i] = unexpected(service_error(calls[i], *responses[j]));
+                } else {
+                    results[i] = std::move(responses[j]);
+                }
             }
+            pending = std::move(again);
         }
         return results;
     }
@@ -375,9 +495,7 @@ struct Client::Impl {
         call.operation = std::string(operation);
         call.bucket = std::string(bucket);
         call.query.push_back({std::string(subresource), ""});
-        auto request = build(call);
-        if (!request) return unexpected(std::move(request).error());
-        auto response = engine.fetch(std::move(*request));
+        auto response = fetch(call);
         if (!response) return unexpected(std::move(response).error());
         if (response->ok()) {
             Expected<T> parsed = parse(response->body);
@@ -400,6 +518,10 @@ struct Client::Impl {
         return unexpected(service_error(call, *response));
     }
 
+    [[nodiscard]] auto payload_hash_for(const std::string& sha256) const -> std::string {
+        return signs_payloads() ? sha256 : std::string(unsigned_payload);
+    }
+
     auto put_single_file(std::string_view bucket, std::string_view key, const std::filesystem::path& path,
                          const PutOptions& options, const FileDigest& digest) -> Expected<PutResult> {
         auto sse = encryption_headers(options, bucket, key);
@@ -411,12 +533,15 @@ struct Client::Impl {
         call.key = std::string(key);
         call.headers = metadata_headers(options, digest.sha256);
         call.headers.insert(call.headers.end(), sse->begin(), sse->end());
-        call.headers.push_back({"x-amz-checksum-sha256", base64_encode(hex_to_bytes(digest.sha256).value_or(""))});
-        call.payload_hash = digest.sha256;
+        const std::string crc = crc64nvme_header(digest.crc64nvme);
+        call.headers.push_back({"x-amz-checksum-crc64nvme", crc});
+        call.payload_hash = payload_hash_for(digest.sha256);
         call.body = http::Body::file_range(path, 0, digest.size);
         auto response = send(std::move(call));
         if (!response) return unexpected(std::move(response).error());
-        return put_result_from(*response, digest.sha256);
+        auto result = put_result_from(*response, digest.sha256);
+        result.crc64nvme = crc;
+        return result;
     }
 
     auto upload_multipart(std::string_view bucket, std::string_view key, const std::filesystem::path& path,
@@ -425,6 +550,7 @@ struct Client::Impl {
         auto sse = encryption_headers(options, bucket, key);
         if (!sse) return unexpected(std::move(sse).error());
         MultipartUpload upload(split_parts(digest.size, digest.part_size), options_part_rounds());
+        const std::string whole_crc = crc64nvme_header(digest.crc64nvme);
 
         Call create;
         create.operation = "CreateMultipartUpload";
@@ -434,11 +560,17 @@ struct Client::Impl {
         create.query.push_back({"uploads", ""});
         create.headers = metadata_headers(options, digest.sha256);
         create.headers.insert(create.headers.end(), sse->begin(), sse->end());
+        // A full-object CRC64NVME: S3 combines the parts' CRCs and checks the whole against Complete's header.
+        create.headers.push_back({"x-amz-checksum-algorithm", "CRC64NVME"});
+        create.headers.push_back({"x-amz-checksum-type", "FULL_OBJECT"});
         create.body = http::Body::memory({});
         auto created = send(std::move(create));
+        // A server that knows flexible checksums says so; only then may Complete list the parts' checksums.
+        bool server_checksums = false;
         if (!created) {
             upload.on_create_failed(std::move(created).error());
         } else {
+            server_checksums = util::iequals(created->header("x-amz-checksum-algorithm").value_or(""), "CRC64NVME");
             auto id = parse_initiate_multipart_upload(created->body);
             if (!id) {
                 upload.on_create_failed(about(bucket, key, std::move(id).error()).error);
@@ -449,25 +581,33 @@ struct Client::Impl {
         PutResult result;
         result.sse = created ? created->header("x-amz-server-side-encryption").value_or("") : "";
         result.kms_key_id = created ? created->header("x-amz-server-side-encryption-aws-kms-key-id").value_or("") : "";
+        result.crc64nvme = whole_crc;
 
         std::uint64_t bytes_done = 0;
-        // Parts go in waves so that each is signed shortly before it is sent (a signature is valid 15 min): a
-        // wave holds at most 512 MiB, and at least one part per connection. Each wave ends with connections
-        // idle while its last parts finish, so a wave should also hold several parts per connection.
+        // Parts go in waves so that each is signed shortly before it is sent (a signature is valid 15 min, and
+        // credentials that expire are renewed between waves): a wave holds at most 512 MiB, and at least one part
+        // per connection. Each wave ends with connections idle while its last parts finish, so a wave should
+        // also hold several parts per connection.
         const std::uint64_t wave_bytes = 512ULL << 20;
         const std::size_t wave = std::max<std::size_t>(
             options_parallel(),
             std::min<std::size_t>(options_parallel() * 4,
                                   static_cast<std::size_t>(wave_bytes / std::max<std::uint64_t>(1, digest.part_size))));
+        auto interrupted = [&] {
+            return (options.cancel != nullptr && options.cancel->load()) ||
+                   (http_options.cancel != nullptr && http_options.cancel->load());
+        };
         while (upload.state() == MultipartUpload::State::uploading) {
-            if (options.cancel != nullptr && options.cancel->load()) {
+            if (interrupted()) {
                 upload.cancel(Error{
                     ErrorCode::aws, "the upload was interrupted", {}, "run the command again to upload the file", {}});
                 break;
             }
             const auto batch = upload.next_parts(wave);
             std::vector<Call> calls;
+            std::vector<std::string> part_crcs;
             for (const auto& part : batch) {
+                const auto index = static_cast<std::size_t>(part.number - 1);
                 Call c;
                 c.operation = fmt::format("UploadPart {}", part.number);
                 c.method = http::Method::put;
@@ -475,7 +615,9 @@ struct Client::Impl {
                 c.key = std::string(key);
                 c.query.push_back({"partNumber", std::to_string(part.number)});
                 c.query.push_back({"uploadId", upload.upload_id()});
-                c.payload_hash = digest.part_sha256[static_cast<std::size_t>(part.number - 1)];
+                part_crcs.push_back(crc64nvme_header(digest.part_crc64nvme[index]));
+                c.headers.push_back({"x-amz-checksum-crc64nvme", part_crcs.back()});
+                c.payload_hash = signs_payloads() ? digest.part_sha256[index] : std::string(unsigned_payload);
                 c.body = http::Body::file_range(path, part.offset, part.size);
                 calls.push_back(std::move(c));
             }
@@ -487,7 +629,7 @@ struct Client::Impl {
                     auto etag = r->header("etag");
                     if (etag && !etag->empty()) {
                         bytes_done += batch[i].size;
-                        upload.on_part_uploaded(number, *etag);
+                        upload.on_part_uploaded(number, *etag, part_crcs[i]);
                         if (observer != nullptr) observer->on_part_done(number, bytes_done, digest.size);
                         continue;
                     }
@@ -496,16 +638,22 @@ struct Client::Impl {
                         fmt::format("UploadPart {} {}: the server sent no ETag", number, s3_uri(bucket, key)), {},
                         std::string(not_s3_hint));
                 }
-                if (observer != nullptr) observer->on_part_retry(number, r.error());
+                if (observer != nullptr && !interrupted()) observer->on_part_retry(number, r.error());
                 upload.on_part_failed(number, std::move(r).error());
             }
         }
 
+        if (upload.state() == MultipartUpload::State::completing && interrupted()) {
+            upload.on_complete_failed(Error{
+                ErrorCode::aws, "the upload was interrupted", {}, "run the command again to upload the file", {}});
+        }
         if (upload.state() == MultipartUpload::State::completing) {
-            auto body = upload.completion_body();
+            auto body = upload.completion_body(server_checksums);
             Call complete = xml_body_call("CompleteMultipartUpload", http::Method::post, std::string(bucket),
                                           {{"uploadId", upload.upload_id()}}, std::move(body));
             complete.key = std::string(key);
+            complete.headers.push_back({"x-amz-checksum-crc64nvme", whole_crc});
+            complete.headers.push_back({"x-amz-checksum-type", "FULL_OBJECT"});
             auto done = send(std::move(complete));
             if (!done) {
                 upload.on_complete_failed(std::move(done).error());
@@ -520,6 +668,7 @@ struct Client::Impl {
             }
         }
         if (upload.state() == MultipartUpload::State::aborting) {
+            // On the cleanup engine: after an interrupt the main one refuses every request.
             auto aborted = abort(bucket, key, upload.upload_id());
             if (aborted) {
                 upload.on_aborted();
@@ -543,28 +692,84 @@ struct Client::Impl {
         }
         result.sha256 = digest.sha256;
         result.parts = upload.parts().size();
-        if (result.version_id.empty()) {
-            // Swift s3api's Complete carries no x-amz-version-id; the object's HEAD does. It is ours if its
-            // ETag is the one Complete returned (a concurrent writer would show a different one).
-            auto head = head_latest(bucket, key);
-            if (head && *head && (result.etag.empty() || (*head)->etag == result.etag)) {
-                result.version_id = (*head)->version_id;
-                if (result.sse.empty()) result.sse = (*head)->sse;
-                if (result.kms_key_id.empty()) result.kms_key_id = (*head)->kms_key_id;
-            }
-        }
         return result;
     }
 
-    auto head_latest(std::string_view bucket, std::string_view key) -> Expected<std::optional<ObjectInfo>> {
+    // HEAD with checksum mode: of `version_id`, or of the latest version when the upload's answer named none.
+    auto head(std::string_view bucket, std::string_view key, std::string_view version_id)
+        -> Expected<std::optional<ObjectInfo>> {
         Call call;
         call.operation = "HeadObject";
         call.method = http::Method::head;
         call.bucket = std::string(bucket);
         call.key = std::string(key);
-        auto r = send(std::move(call));
-        if (!r) return unexpected(std::move(r).error());
-        return std::optional<ObjectInfo>(object_info_from(*r));
+        call.headers.push_back({"x-amz-checksum-mode", "ENABLED"});
+        if (!version_id.empty()) call.query.push_back({"versionId", std::string(version_id)});
+        auto response = fetch(call);
+        if (!response) return unexpected(std::move(response).error());
+        if (response->status == 404) return std::optional<ObjectInfo>{};
+        if (!response->ok()) return unexpected(service_error(call, *response));
+        return std::optional<ObjectInfo>(object_info_from(*response));
+    }
+
+    // After an upload: the object the server now holds is the one sent (size, sha256 metadata, and S3's own
+    // full-object checksum where the server keeps one), and its version id is known. A mismatch removes that
+    // version again (the previous one stays current) and is a verification error.
+    auto verify_upload(std::string_view bucket, std::string_view key, const FileDigest& digest, PutResult& result)
+        -> Expected<void> {
+        auto info = head(bucket, key, result.version_id);
+        if (!info) return unexpected(std::move(info).error());
+        if (!*info) {
+            return make_error(
+                ErrorCode::aws,
+                fmt::format("{} was uploaded but a HEAD right after finds no such object", s3_uri(bucket, key)), {},
+                "another process may have deleted it: run the command again");
+        }
+        const ObjectInfo& object = **info;
+        if (result.version_id.empty() && !result.etag.empty() && object.etag != result.etag) {
+            return make_error(
+                ErrorCode::aws,
+                fmt::format("{} was replaced by another writer right after this upload", s3_uri(bucket, key)), {},
+                "make sure no other deploy writes to the same prefix, then run the command again");
+        }
+        std::vector<std::string> wrong;
+        if (object.size != digest.size)
+            wrong.push_back(fmt::format("{} bytes instead of {}", object.size, digest.size));
+        if (auto it = object.metadata.find("sha256"); it == object.metadata.end() || it->second != digest.sha256) {
+            wrong.push_back("x-amz-meta-sha256 is not the file's SHA-256");
+        }
+        if (auto it = object.checksums.find("crc64nvme"); it != object.checksums.end()) {
+            if (it->second != result.crc64nvme) {
+                wrong.push_back(fmt::format("CRC64NVME {} instead of {}", it->second, result.crc64nvme));
+            } else {
+                result.checksum_confirmed = true;
+            }
+        }
+        if (!wrong.empty()) {
+            std::string removed = "could not be removed: delete it by hand";
+            if (!object.version_id.empty() && delete_version(bucket, key, object.version_id)) {
+                removed = "was removed again; the previous version is current";
+            }
+            return make_error(ErrorCode::verification,
+                              fmt::format("{}: the object the server holds after the upload is not the file sent ({}); "
+                                          "that version {}",
+                                          s3_uri(bucket, key), util::join(wrong, ", "), removed),
+                              {}, "a proxy or the server changed the data: run the command again");
+        }
+        if (result.version_id.empty()) result.version_id = object.version_id;
+        if (result.sse.empty()) result.sse = object.sse;
+        if (result.kms_key_id.empty()) result.kms_key_id = object.kms_key_id;
+        return {};
+    }
+
+    auto delete_version(std::string_view bucket, std::string_view key, std::string_view version_id) -> bool {
+        Call call;
+        call.operation = "DeleteObject";
+        call.method = http::Method::delete_;
+        call.bucket = std::string(bucket);
+        call.key = std::string(key);
+        call.query.push_back({"versionId", std::string(version_id)});
+        return send(std::move(call), &cleanup_engine()).has_value();
     }
 
     auto abort(std::string_view bucket, std::string_view key, std::string_view upload_id) -> Expected<void> {
@@ -574,7 +779,7 @@ struct Client::Impl {
         call.bucket = std::string(bucket);
         call.key = std::string(key);
         call.query.push_back({"uploadId", std::string(upload_id)});
-        auto r = send(std::move(call));
+        auto r = send(std::move(call), &cleanup_engine());
         if (!r) return unexpected(std::move(r).error());
         return {};
     }
@@ -591,12 +796,19 @@ Client::Client(Client&&) noexcept = default;
 auto Client::operator=(Client&&) noexcept -> Client& = default;
 
 auto Client::create(Credentials credentials, ClientOptions options) -> Expected<Client> {
-    if (credentials.access_key_id.empty() || credentials.secret_access_key.empty()) {
+    return create(CredentialSource::fixed(std::move(credentials)), std::move(options));
+}
+
+auto Client::create(std::shared_ptr<CredentialSource> source, ClientOptions options) -> Expected<Client> {
+    if (!source) return make_error(ErrorCode::internal, "S3 client without a credential source");
+    auto credentials = source->get();
+    if (!credentials) return unexpected(std::move(credentials).error());
+    if (credentials->access_key_id.empty() || credentials->secret_access_key.empty()) {
         return make_error(
             ErrorCode::aws,
-            fmt::format("no AWS credentials{}", credentials.source.empty()
+            fmt::format("no AWS credentials{}", credentials->source.empty()
                                                     ? std::string()
-                                                    : fmt::format(" (empty keys from {})", credentials.source)),
+                                                    : fmt::format(" (empty keys from {})", credentials->source)),
             {}, "set AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, or use --profile");
     }
     if (options.region.empty()) options.region = "us-east-1";
@@ -610,14 +822,18 @@ auto Client::create(Credentials credentials, ClientOptions options) -> Expected<
         const long port = endpoint.port != 0 ? endpoint.port : 80;
         http_options.trusted_hosts.push_back(fmt::format("{}:{}", endpoint.host, port));
     }
-    auto engine = http::Engine::create(std::move(http_options));
+    auto engine = http::Engine::create(http_options);
     if (!engine) return unexpected(std::move(engine).error());
-    return Client(
-        std::make_unique<Impl>(std::move(credentials), std::move(options), std::move(endpoint), std::move(*engine)));
+    return Client(std::make_unique<Impl>(std::move(source), std::move(options), std::move(endpoint), std::move(*engine),
+                                         std::move(http_options)));
 }
 
 auto Client::options() const -> const ClientOptions& {
     return m_impl->settings;
+}
+
+auto Client::signs_payloads() const -> bool {
+    return m_impl->signs_payloads();
 }
 
 auto Client::part_size_for(std::uint64_t size) const -> std::uint64_t {
@@ -637,12 +853,15 @@ auto Client::put_object(std::string_view bucket, std::string_view key, std::stri
     call.key = std::string(key);
     call.headers = metadata_headers(options, sha);
     call.headers.insert(call.headers.end(), sse->begin(), sse->end());
-    call.headers.push_back({"x-amz-checksum-sha256", base64_encode(hex_to_bytes(sha).value_or(""))});
-    call.payload_hash = sha;
+    const std::string crc = crc64nvme_header(util::crc64nvme(body));
+    call.headers.push_back({"x-amz-checksum-crc64nvme", crc});
+    call.payload_hash = m_impl->payload_hash_for(sha);
     call.body = http::Body::memory(std::move(body));
     auto response = m_impl->send(std::move(call));
     if (!response) return unexpected(std::move(response).error());
-    return put_result_from(*response, sha);
+    auto result = put_result_from(*response, sha);
+    result.crc64nvme = crc;
+    return result;
 }
 
 auto Client::upload_file(std::string_view bucket, std::string_view key, const std::filesystem::path& path,
@@ -661,8 +880,10 @@ auto Client::upload_file(std::string_view bucket, std::string_view key, const st
             fmt::format("{} is larger than S3's 5 TiB object limit (upload to {})", path.string(), s3_uri(bucket, key)),
             {}, "upload a smaller file: S3 cannot store more than 5 TiB in one object");
     }
-    if (!digest || digest->size != size || (part_size != 0 && digest->part_size != part_size)) {
-        auto fresh = hash_file(path, part_size);
+    const bool signs = m_impl->signs_payloads();
+    if (!digest || digest->size != size || digest->part_size != part_size ||
+        (part_size != 0 && (digest->part_crc64nvme.empty() || (signs && digest->part_sha256.empty())))) {
+        auto fresh = hash_file(path, part_size, signs);
         if (!fresh) return unexpected(std::move(fresh).error());
         digest = std::move(*fresh);
     }
@@ -670,25 +891,18 @@ auto Client::upload_file(std::string_view bucket, std::string_view key, const st
         return make_error(ErrorCode::io, fmt::format("{} changed while it was being read", path.string()), {},
                           "something is writing to the file: wait until it is finished, then run the command again");
     }
-    if (part_size == 0) return m_impl->put_single_file(bucket, key, path, options, *digest);
-    return m_impl->upload_multipart(bucket, key, path, options, *digest, observer);
+    auto result = part_size == 0 ? m_impl->put_single_file(bucket, key, path, options, *digest)
+                                 : m_impl->upload_multipart(bucket, key, path, options, *digest, observer);
+    if (!result) return result;
+    if (auto verified = m_impl->verify_upload(bucket, key, *digest, *result); !verified) {
+        return unexpected(std::move(verified).error());
+    }
+    return result;
 }
 
 auto Client::head_object(std::string_view bucket, std::string_view key, std::string_view version_id)
     -> Expected<std::optional<ObjectInfo>> {
-    Call call;
-    call.operation = "HeadObject";
-    call.method = http::Method::head;
-    call.bucket = std::string(bucket);
-    call.key = std::string(key);
-    if (!version_id.empty()) call.query.push_back({"versionId", std::string(version_id)});
-    auto request = m_impl->build(call);
-    if (!request) return unexpected(std::move(request).error());
-    auto response = m_impl->engine.fetch(std::move(*request));
-    if (!response) return unexpected(std::move(response).error());
-    if (response->status == 404) return std::optional<ObjectInfo>{};
-    if (!response->ok()) return unexpected(m_impl->service_error(call, *response));
-    return std::optional<ObjectInfo>(object_info_from(*response));
+    return m_impl->head(bucket, key, version_id);
 }
 
 auto Client::head_objects(std::string_view bucket, const std::vector<std::string>& keys)
@@ -700,6 +914,7 @@ auto Client::head_objects(std::string_view bucket, const std::vector<std::string
         c.method = http::Method::head;
         c.bucket = std::string(bucket);
         c.key = key;
+        c.headers.push_back({"x-amz-checksum-mode", "ENABLED"});
         calls.push_back(std::move(c));
     }
     auto results = m_impl->send_all(std::move(calls));
@@ -806,6 +1021,12 @@ auto Client::get_bucket_encryption(std::string_view bucket) -> Expected<BucketEn
         [](std::string_view body) { return parse_bucket_encryption(body); });
 }
 
+auto Client::get_bucket_lifecycle(std::string_view bucket) -> Expected<BucketLifecycle> {
+    return m_impl->bucket_setting<BucketLifecycle>(bucket, "lifecycle", "GetBucketLifecycleConfiguration",
+                                                   {"NoSuchLifecycleConfiguration"},
+                                                   [](std::string_view body) { return parse_bucket_lifecycle(body); });
+}
+
 auto Client::create_bucket(std::string_view bucket) -> Expected<void> {
     auto call = xml_body_call("CreateBucket", http::Method::put, std::string(bucket), {},
                               build_create_bucket_configuration(m_impl->settings.region));
@@ -870,6 +1091,19 @@ auto Client::list_multipart_uploads(std::string_view bucket, std::string_view pr
 auto Client::abort_multipart_upload(std::string_view bucket, std::string_view key, std::string_view upload_id)
     -> Expected<void> {
     return m_impl->abort(bucket, key, upload_id);
+}
+
+auto Client::delete_object_version(std::string_view bucket, std::string_view key, std::string_view version_id)
+    -> Expected<void> {
+    Call call;
+    call.operation = "DeleteObject";
+    call.method = http::Method::delete_;
+    call.bucket = std::string(bucket);
+    call.key = std::string(key);
+    call.query.push_back({"versionId", std::string(version_id)});
+    auto r = m_impl->send(std::move(call));
+    if (!r) return unexpected(std::move(r).error());
+    return {};
 }
 
 }  // namespace wheelhouse::s3

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <ctime>
 #include <nlohmann/json.hpp>
 #include <utility>
 
@@ -164,18 +165,135 @@ auto make_process_provider(SharedFiles files, std::string profile, std::chrono::
     return std::make_unique<ProcessProvider>(std::move(files), std::move(profile), timeout);
 }
 
-CredentialChain::CredentialChain(std::vector<std::unique_ptr<CredentialProvider>> providers)
-    : m_providers(std::move(providers)) {}
+CredentialChain::CredentialChain(std::vector<std::unique_ptr<CredentialProvider>> providers) {
+    for (auto& p : providers) m_providers.emplace_back(std::move(p));
+}
 
 auto CredentialChain::resolve() -> Expected<Credentials> {
+    auto source = resolve_source();
+    if (!source) return unexpected(std::move(source).error());
+    return (*source)->get();
+}
+
+auto CredentialChain::resolve_source(RefreshPolicy policy) -> Expected<std::shared_ptr<CredentialSource>> {
     for (auto& provider : m_providers) {
         auto result = provider->load();
         if (!result) return unexpected(std::move(result).error());
-        if (*result) return std::move(**result);
+        if (!*result) continue;
+        if (!(*result)->expiration) return CredentialSource::fixed(std::move(**result));
+        return std::make_shared<CredentialSource>(std::move(**result), provider, std::move(policy));
     }
     return make_error(ErrorCode::aws, "no AWS credentials found", {},
                       fmt::format("looked in: {}; set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or use --profile",
                                   util::join(provider_names(), ", ")));
+}
+
+// ---- CredentialSource ----
+
+auto CredentialSource::fixed(Credentials credentials) -> std::shared_ptr<CredentialSource> {
+    return std::make_shared<CredentialSource>(std::move(credentials), nullptr);
+}
+
+CredentialSource::CredentialSource(Credentials initial, std::shared_ptr<CredentialProvider> provider,
+                                   RefreshPolicy policy)
+    : m_current(std::move(initial)), m_provider(std::move(provider)), m_policy(std::move(policy)) {
+    m_obtained = m_policy.now();
+    m_next_attempt = m_obtained;
+}
+
+namespace {
+
+struct Windows {
+    std::chrono::system_clock::duration advisory;
+    std::chrono::system_clock::duration mandatory;
+    std::chrono::system_clock::duration retry_gap;
+};
+
+// The policy's windows for credentials that lived `lifetime` when they were obtained.
+auto windows_for(const RefreshPolicy& policy, std::chrono::system_clock::duration lifetime) -> Windows {
+    using D = std::chrono::system_clock::duration;
+    const D life = std::max(lifetime, D::zero());
+    return {std::min<D>(policy.advisory, life / 2), std::min<D>(policy.mandatory, life / 4),
+            std::min<D>(policy.retry_gap, life / 12)};
+}
+
+auto format_utc(std::chrono::system_clock::time_point t) -> std::string {
+    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+    const std::time_t tt = static_cast<std::time_t>(seconds);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                       tm.tm_min, tm.tm_sec);
+}
+
+}  // namespace
+
+// Asks the provider again; true when it gave credentials that last longer than the current ones.
+auto CredentialSource::load_locked() -> Expected<bool> {
+    auto loaded = m_provider->load();
+    if (!loaded) return unexpected(std::move(loaded).error());
+    if (!*loaded) {
+        return make_error(ErrorCode::aws,
+                          fmt::format("the credential source {} no longer has credentials", m_provider->name()), {},
+                          "check the source of the credentials, then run the command again");
+    }
+    Credentials& fresh = **loaded;
+    const auto now = m_policy.now();
+    const bool newer = !fresh.expiration || !m_current.expiration || *fresh.expiration > *m_current.expiration ||
+                       fresh.access_key_id != m_current.access_key_id;
+    if (!newer) return false;
+    m_current = std::move(fresh);
+    m_obtained = now;
+    m_next_attempt = now;
+    ++m_renewals;
+    return true;
+}
+
+auto CredentialSource::get() -> Expected<Credentials> {
+    std::lock_guard lock(m_mutex);
+    if (!m_provider || !m_current.expiration) return m_current;
+    const auto now = m_policy.now();
+    auto expiry = *m_current.expiration;
+    auto w = windows_for(m_policy, expiry - m_obtained);
+    if (now + w.advisory < expiry) return m_current;
+    const bool mandatory = now + w.mandatory >= expiry;
+    if (!mandatory && now < m_next_attempt) return m_current;
+    auto renewed = load_locked();
+    if (!renewed || !*renewed) {
+        // Failed, or the provider has nothing newer yet (IMDS hands out new credentials some minutes before the
+        // old expire): keep what is still valid and ask again after the gap.
+        m_next_attempt = now + w.retry_gap;
+        if (now + w.mandatory < expiry) return m_current;
+        if (!renewed) {
+            auto e = std::move(renewed).error();
+            e.message = fmt::format("the credentials from {} expire at {} and could not be renewed: {}",
+                                    m_current.source, format_utc(expiry), e.message);
+            return unexpected(std::move(e));
+        }
+        if (now >= expiry) {
+            return make_error(ErrorCode::aws,
+                              fmt::format("the credentials from {} expired at {} and {} gave no newer ones",
+                                          m_current.source, format_utc(expiry), m_provider->name()),
+                              {}, "check the source of the credentials, then run the command again");
+        }
+    }
+    return m_current;
+}
+
+auto CredentialSource::renew_after_rejection(const Credentials& rejected) -> bool {
+    std::lock_guard lock(m_mutex);
+    if (!m_provider) return false;
+    if (m_current.access_key_id != rejected.access_key_id ||
+        m_current.session_token.reveal() != rejected.session_token.reveal()) {
+        return true;  // renewed meanwhile by another request
+    }
+    auto renewed = load_locked();
+    return renewed && *renewed;
+}
+
+auto CredentialSource::renewals() const -> int {
+    std::lock_guard lock(m_mutex);
+    return m_renewals;
 }
 
 auto CredentialChain::provider_names() const -> std::vector<std::string> {

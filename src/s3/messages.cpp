@@ -355,6 +355,52 @@ auto parse_bucket_encryption(std::string_view xml) -> Expected<BucketEncryption>
     return e;
 }
 
+auto BucketLifecycle::abort_rule_for(std::string_view prefix) const -> const LifecycleRule* {
+    for (const auto& rule : rules) {
+        if (rule.enabled && !rule.filtered_otherwise && rule.abort_incomplete_days && prefix.starts_with(rule.prefix)) {
+            return &rule;
+        }
+    }
+    return nullptr;
+}
+
+auto parse_bucket_lifecycle(std::string_view xml) -> Expected<BucketLifecycle> {
+    auto doc = parse_root(xml, "GetBucketLifecycleConfiguration");
+    if (!doc) return unexpected(std::move(doc).error());
+    const xmlNode* root = doc->root();
+    if (auto err = error_in_body(root, "GetBucketLifecycleConfiguration")) return *err;
+    BucketLifecycle lifecycle;
+    if (name_of(root) != "LifecycleConfiguration") {
+        lifecycle.availability = Availability::not_supported;
+        lifecycle.detail =
+            not_supported_detail("GetBucketLifecycleConfiguration", "LifecycleConfiguration", name_of(root));
+        return lifecycle;
+    }
+    for (const xmlNode* r : children(root, "Rule")) {
+        LifecycleRule rule;
+        rule.id = std::string(util::trim(child_text(r, "ID")));
+        rule.enabled = util::trim(child_text(r, "Status")) == "Enabled";
+        if (const xmlNode* filter = child(r, "Filter")) {
+            const xmlNode* scope = child(filter, "And") != nullptr ? child(filter, "And") : filter;
+            rule.prefix = child_text(scope, "Prefix");
+            rule.filtered_otherwise = child(scope, "Tag") != nullptr ||
+                                      child(scope, "ObjectSizeGreaterThan") != nullptr ||
+                                      child(scope, "ObjectSizeLessThan") != nullptr;
+        } else {
+            rule.prefix = child_text(r, "Prefix");
+        }
+        if (const xmlNode* abort = child(r, "AbortIncompleteMultipartUpload")) {
+            if (auto days = util::parse_uint64(util::trim(child_text(abort, "DaysAfterInitiation")));
+                days && *days <= 1'000'000) {
+                rule.abort_incomplete_days = static_cast<int>(*days);
+            }
+        }
+        lifecycle.rules.push_back(std::move(rule));
+    }
+    if (lifecycle.rules.empty()) lifecycle.availability = Availability::not_configured;
+    return lifecycle;
+}
+
 auto parse_initiate_multipart_upload(std::string_view xml) -> Expected<std::string> {
     auto doc = parse_root(xml, "CreateMultipartUpload");
     if (!doc) return unexpected(std::move(doc).error());
@@ -459,8 +505,11 @@ auto build_complete_multipart_upload(const std::vector<CompletedPart>& parts) ->
     std::string out = R"(<?xml version="1.0" encoding="UTF-8"?>)"
                       R"(<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">)";
     for (const auto& p : parts) {
-        out +=
-            fmt::format("<Part><PartNumber>{}</PartNumber><ETag>{}</ETag></Part>", p.part_number, xml_escape(p.etag));
+        out += fmt::format("<Part><PartNumber>{}</PartNumber><ETag>{}</ETag>", p.part_number, xml_escape(p.etag));
+        if (!p.checksum_crc64nvme.empty()) {
+            out += fmt::format("<ChecksumCRC64NVME>{}</ChecksumCRC64NVME>", xml_escape(p.checksum_crc64nvme));
+        }
+        out += "</Part>";
     }
     out += "</CompleteMultipartUpload>";
     return out;

@@ -47,12 +47,13 @@ auto MultipartUpload::next_parts(std::size_t limit) -> std::vector<PartRange> {
     return out;
 }
 
-void MultipartUpload::on_part_uploaded(int part_number, std::string etag) {
+void MultipartUpload::on_part_uploaded(int part_number, std::string etag, std::string checksum_crc64nvme) {
     if (part_number < 1 || static_cast<std::size_t>(part_number) > m_status.size()) return;
     auto& part = m_status[static_cast<std::size_t>(part_number - 1)];
     if (part.state != PartState::in_flight) return;
     part.state = PartState::done;
     part.etag = std::move(etag);
+    part.checksum = std::move(checksum_crc64nvme);
     if (m_state == State::uploading && parts_done() == m_parts.size()) m_state = State::completing;
 }
 
@@ -82,10 +83,12 @@ void MultipartUpload::cancel(Error reason) {
     }
 }
 
-auto MultipartUpload::completion_body() const -> std::string {
+auto MultipartUpload::completion_body(bool with_checksums) const -> std::string {
     std::vector<CompletedPart> done;
     done.reserve(m_parts.size());
-    for (std::size_t i = 0; i < m_parts.size(); ++i) done.push_back({m_parts[i].number, m_status[i].etag});
+    for (std::size_t i = 0; i < m_parts.size(); ++i) {
+        done.push_back({m_parts[i].number, m_status[i].etag, with_checksums ? m_status[i].checksum : std::string()});
+    }
     return build_complete_multipart_upload(done);
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "wheelhouse/s3/messages.hpp"
 #include "wheelhouse/util/strings.hpp"
 
 namespace wheelhouse::s3 {
@@ -12,6 +13,8 @@ auto to_string(SyncReason reason) -> const char* {
         case SyncReason::new_file: return "new";
         case SyncReason::size_differs: return "size differs";
         case SyncReason::content_differs: return "content differs";
+        case SyncReason::checksum_differs: return "S3's checksum of the object differs";
+        case SyncReason::checksum_unknown: return "S3's checksum of the object is of a kind not compared";
         case SyncReason::no_remote_hash: return "remote object has no sha256 metadata";
         case SyncReason::unchanged: return "unchanged";
         case SyncReason::not_local: return "no longer present locally";
@@ -20,6 +23,28 @@ auto to_string(SyncReason reason) -> const char* {
 }
 
 namespace {
+
+// What S3's own checksums say, or nullopt when they leave the decision to the metadata: no checksum kept, or every
+// comparable one equal.
+auto compare_checksums(const LocalFile& local, const RemoteObject& remote) -> std::optional<SyncReason> {
+    if (remote.checksums.empty()) return std::nullopt;
+    bool compared = false;
+    if (auto it = remote.checksums.find("crc64nvme"); it != remote.checksums.end() && !local.crc64nvme.empty()) {
+        if (it->second != local.crc64nvme) return SyncReason::checksum_differs;
+        compared = true;
+    }
+    // A SHA-256 of the whole object (a single PutObject that sent one); a composite one names its part count.
+    if (auto it = remote.checksums.find("sha256");
+        it != remote.checksums.end() && it->second.find('-') == std::string::npos) {
+        if (it->second != base64_encode(hex_to_bytes(util::to_lower(local.sha256)).value_or(""))) {
+            return SyncReason::checksum_differs;
+        }
+        compared = true;
+    }
+    if (!compared) return SyncReason::checksum_unknown;
+    return std::nullopt;
+}
+
 auto by_key(const std::vector<RemoteObject>& remote) -> std::map<std::string, const RemoteObject*> {
     std::map<std::string, const RemoteObject*> out;
     for (const auto& r : remote) out.emplace(r.key, &r);
@@ -55,6 +80,8 @@ auto plan_sync(std::vector<LocalFile> local, std::vector<RemoteObject> remote, c
             const RemoteObject& r = *it->second;
             if (r.size != f.size) {
                 reason = SyncReason::size_differs;
+            } else if (auto by_checksum = compare_checksums(f, r)) {
+                reason = *by_checksum;
             } else if (!r.sha256 || r.sha256->empty()) {
                 reason = SyncReason::no_remote_hash;
             } else if (util::to_lower(util::trim(*r.sha256)) != util::to_lower(f.sha256)) {

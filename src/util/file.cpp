@@ -11,6 +11,8 @@
 
 #include <fmt/format.h>
 
+#include "wheelhouse/util/hash.hpp"
+
 namespace wheelhouse::util {
 
 namespace fs = std::filesystem;
@@ -38,6 +40,33 @@ auto read_file(const fs::path& path) -> Expected<std::string> {
                           std::string(k_read_hint));
     }
     return buffer.str();
+}
+
+auto sha256_file(const fs::path& path) -> Expected<std::pair<std::string, std::uint64_t>> {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return make_error(errno == ENOENT ? ErrorCode::not_found : ErrorCode::io,
+                          fmt::format("cannot open '{}': {}", path.string(), std::strerror(errno)),
+                          {path.string(), 0, 0}, std::string(k_read_hint));
+    }
+    Sha256 hasher;
+    std::uint64_t size = 0;
+    std::string buffer(1 << 20, '\0');
+    for (;;) {
+        const auto n = ::read(fd, buffer.data(), buffer.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            const int error = errno;
+            ::close(fd);
+            return make_error(ErrorCode::io, fmt::format("cannot read '{}': {}", path.string(), std::strerror(error)),
+                              {path.string(), 0, 0}, std::string(k_read_hint));
+        }
+        if (n == 0) break;
+        hasher.update(buffer.data(), static_cast<std::size_t>(n));
+        size += static_cast<std::uint64_t>(n);
+    }
+    ::close(fd);
+    return std::pair{hasher.finish_hex(), size};
 }
 
 auto write_file_atomic(const fs::path& path, std::string_view content, Durability durability) -> Expected<void> {
@@ -75,6 +104,18 @@ auto write_file_atomic(const fs::path& path, std::string_view content, Durabilit
         return write_error(path, fmt::format("cannot rename '{}' onto '{}': {}", tmp.filename().string(), path.string(),
                                              std::strerror(saved)));
     }
+    return {};
+}
+
+auto sync_folder(const fs::path& folder) -> Expected<void> {
+    const int fd = ::open(folder.empty() ? "." : folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return write_error(folder, fmt::format("cannot open '{}': {}", folder.string(), std::strerror(errno)));
+    if (::fsync(fd) != 0) {
+        const int saved = errno;
+        ::close(fd);
+        return write_error(folder, fmt::format("cannot sync '{}': {}", folder.string(), std::strerror(saved)));
+    }
+    ::close(fd);
     return {};
 }
 

@@ -487,6 +487,18 @@ def main():
                 if plugins is not None:
                     (dist / "plugins.zip").write_bytes(plugins)
                 if report is not None:
+                    try:
+                        doc = json.loads(report)
+                    except ValueError:
+                        doc = None
+                    if isinstance(doc, dict) and plugins is not None:
+                        # The digests build records, so that verify looks past "is this one build" into the bundle.
+                        doc.update({"bundle": {"sha256": hashlib.sha256(plugins).hexdigest(), "size": len(plugins)},
+                                    "requirements_sha256": hashlib.sha256(
+                                        (dist / "requirements.txt").read_bytes()).hexdigest(),
+                                    "constraints_sha256": hashlib.sha256(
+                                        (dist / "constraints.txt").read_bytes()).hexdigest()})
+                        report = json.dumps(doc).encode()
                     (dist / "build-report.json").write_bytes(report)
                 case(name, ["verify", dist, "--target", TARGET], want_exit, where or [str(dist)], verify=True)
 

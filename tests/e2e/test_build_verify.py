@@ -95,6 +95,26 @@ def main():
         r = run([wh, "verify", dist])  # target from the report
         check(r.returncode == 0, f"verify without --target: {r.returncode} {r.stdout} {r.stderr}")
 
+        # dist/ must be one build: a build killed between its renames leaves the new report and requirements.txt
+        # next to the old plugins.zip; verify refuses that before anything else (exit 4, the file named).
+        import shutil
+        mixed = tmp / "dist-mixed"
+        shutil.copytree(dist, mixed)
+        (mixed / "requirements.txt").write_text(req_text.replace("==", "==9") if "==" in req_text else req_text + "x\n")
+        r = run([wh, "verify", mixed, "--target", target, "--json"])
+        doc = json.loads(r.stdout) if r.stdout.strip() else {}
+        kinds = [(p["kind"], p["file"]) for p in doc.get("problems", [])]
+        check(r.returncode == 4 and kinds == [("hash_mismatch", "requirements.txt")],
+              f"verify of a mixed dist/: exit {r.returncode}, problems {kinds}")
+        # A killed build's staging folder (no live build holds its lock) is removed by the next build.
+        stale = dist / ".wheelhouse-build-killed"
+        stale.mkdir()
+        (stale / "plugins.zip").write_bytes(b"half a zip")
+        r = build(dist)
+        check(r.returncode == 0 and not stale.exists(),
+              f"a rebuild left the stale staging folder: exit {r.returncode}, exists {stale.exists()}")
+        check(not [p.name for p in dist.iterdir() if p.name.startswith(".")], "hidden files left in dist/")
+
         wheel_of = {p["name"]: p["filename"] for p in report["packages"]}
 
         # pip's hash-checking mode: --hash lines name the only acceptable files, dependencies included; a warm

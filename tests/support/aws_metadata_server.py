@@ -13,6 +13,13 @@ It speaks, on one HTTP port of 127.0.0.1, the documented protocols:
     GET /latest/meta-data/iam/security-credentials/ and .../<role> need X-aws-ec2-metadata-token
     (401 without it, as IMDSv2-only instances answer); a GET of /latest/api/token is 405.
 DIR/metadata.json holds the port, the expected tokens and the credentials each source returns (all fake).
+
+With --rgw-state RGW_DIR (a Ceph RGW that scripts/s3-server started there) the container and IMDS endpoints hand
+out real, short-lived keys of that RGW's user instead: a new key every LIFETIME/2 seconds (--lifetime, default
+60), each with "Expiration" = its creation + LIFETIME, and removed from RGW (radosgw-admin key rm) the moment it
+expires, so RGW itself refuses a request signed with expired credentials (InvalidAccessKeyId). No "Token": RGW
+would try to read one as an STS session. GET /_stats -> {"created", "removed", "served": [access key ids]}. The
+keys are removed when the server stops.
 """
 
 import argparse
@@ -21,7 +28,9 @@ import json
 import os
 import secrets
 import signal
+import subprocess
 import sys
+import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -50,10 +59,76 @@ def make_state(port):
     }
 
 
+def iso(t):
+    return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class RgwKeys:
+    """Short-lived keys of an RGW user: a new one every lifetime/2 s, each removed from RGW when it expires."""
+
+    def __init__(self, rgw_state, lifetime):
+        self.conf = os.path.join(rgw_state, "ceph.conf")
+        self.uid = "wheelhouse"
+        self.lifetime = lifetime
+        self.lock = threading.Lock()
+        self.keys = []  # dicts: ak, sk, created, expires
+        self.created = 0
+        self.removed = 0
+        self.served = []
+        self.stop = threading.Event()
+        self.rotate()
+        threading.Thread(target=self.run, daemon=True).start()
+
+    def admin(self, *args):
+        return subprocess.run(["radosgw-admin", "-c", self.conf, *args], capture_output=True, text=True, timeout=60)
+
+    def rotate(self):
+        ak = "ROT" + secrets.token_hex(8).upper() + "X"
+        sk = secrets.token_hex(20)
+        r = self.admin("key", "create", "--uid=" + self.uid, "--key-type=s3", "--access-key=" + ak,
+                       "--secret-key=" + sk)
+        if r.returncode != 0:
+            raise RuntimeError("radosgw-admin key create failed: " + r.stderr[-500:])
+        now = time.time()
+        with self.lock:
+            self.keys.append({"ak": ak, "sk": sk, "created": now, "expires": now + self.lifetime})
+            self.created += 1
+
+    def expire(self, everything=False):
+        now = time.time()
+        with self.lock:
+            gone = [k for k in self.keys if everything or k["expires"] <= now]
+            self.keys = [k for k in self.keys if k not in gone]
+        for k in gone:
+            self.admin("key", "rm", "--uid=" + self.uid, "--key-type=s3", "--access-key=" + k["ak"])
+            with self.lock:
+                self.removed += 1
+
+    def run(self):
+        while not self.stop.wait(0.2):
+            self.expire()
+            with self.lock:
+                newest = self.keys[-1]["created"] if self.keys else 0
+            if time.time() - newest >= self.lifetime / 2:
+                self.rotate()
+
+    def current(self):
+        with self.lock:
+            k = self.keys[-1]
+            if k["ak"] not in self.served:
+                self.served.append(k["ak"])
+            return {"AccessKeyId": k["ak"], "SecretAccessKey": k["sk"], "Expiration": iso(k["expires"])}
+
+    def stats(self):
+        with self.lock:
+            return {"created": self.created, "removed": self.removed, "served": list(self.served)}
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     state = None
     imds_tokens = set()
+    rgw_keys = None
 
     def log_message(self, fmt, *args):  # quiet; the state file says what runs
         pass
@@ -107,6 +182,11 @@ class Handler(BaseHTTPRequestHandler):
 
     # ------------------------------------------------------------------ handlers
     def creds_json(self, source, extra=None):
+        if self.rgw_keys is not None:
+            doc = self.rgw_keys.current()
+            if extra:
+                doc.update(extra)
+            return json.dumps(doc)
         c = dict(self.state["credentials"][source])
         doc = {"AccessKeyId": c["AccessKeyId"], "SecretAccessKey": c["SecretAccessKey"], "Token": c["SessionToken"],
                "Expiration": self.state["expiration"]}
@@ -119,6 +199,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         path = urlsplit(self.path).path
+        if path == "/_stats" and self.rgw_keys is not None:
+            return self.reply(200, json.dumps(self.rgw_keys.stats()), "application/json")
         if path == "/container/credentials":
             if self.headers.get("Authorization") != self.state["container_token"]:
                 return self.reply(401, "unauthorized")
@@ -156,9 +238,12 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(404, "not found")
 
 
-def serve(state_dir, port):
+def serve(state_dir, port, rgw_state=None, lifetime=60):
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     state = make_state(server.server_address[1])
+    if rgw_state:
+        Handler.rgw_keys = RgwKeys(rgw_state, lifetime)
+        state["rgw_keys"] = {"lifetime": lifetime}
     Handler.state = state
     path = os.path.join(state_dir, "metadata.json")
     fd = os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -166,7 +251,12 @@ def serve(state_dir, port):
         json.dump(state, f, indent=2)
     os.replace(path + ".tmp", path)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    server.serve_forever()
+    try:
+        server.serve_forever()
+    finally:
+        if Handler.rgw_keys is not None:
+            Handler.rgw_keys.stop.set()
+            Handler.rgw_keys.expire(everything=True)
 
 
 def main():
@@ -175,6 +265,8 @@ def main():
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--daemon", action="store_true")
     parser.add_argument("--stop", metavar="DIR")
+    parser.add_argument("--rgw-state", metavar="RGW_DIR", help="hand out rotating keys of this RGW (see above)")
+    parser.add_argument("--lifetime", type=int, default=60, help="seconds each rotating key lives")
     args = parser.parse_args()
     if args.stop:
         pid_file = os.path.join(args.stop, "metadata.pid")
@@ -212,7 +304,7 @@ def main():
         devnull = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):
             os.dup2(devnull, fd)
-    serve(args.state, args.port)
+    serve(args.state, args.port, args.rgw_state, args.lifetime)
     return 0
 
 

@@ -81,3 +81,11 @@ class PluginsFolder:
             shutil.rmtree(MWAA_PLUGINS.parent, ignore_errors=True)  # /usr/local/airflow, made by us
         if self.lock:
             self.lock.close()
+
+def crc64nvme_header(data):
+    """The x-amz-checksum-crc64nvme value S3 shows for these bytes: CRC-64/NVME (python3-crcmod, an implementation
+    independent of wheelhouse's), its 8 bytes big-endian in base64."""
+    import base64
+    import crcmod
+    crc = crcmod.mkCrcFun(0x1AD93D23594C93659, initCrc=0, rev=True, xorOut=0xFFFFFFFFFFFFFFFF)
+    return base64.b64encode(crc(data).to_bytes(8, "big")).decode()

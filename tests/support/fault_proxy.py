@@ -17,6 +17,10 @@ A fault SPEC is a comma-separated list of:
                      whole body is sent, then the connection is closed (the client sees a short body, or
                      bytes past the end it was told)
     drip=BPS         send the answer (head and body) at BPS bytes per second, in small steady pieces
+    upload-drip=BPS  read the request body from the client at BPS bytes per second, shared by all connections
+                     (one slow uplink), and pass each piece on to the upstream as it comes (the upstream sees the
+                     request start at once); the answer is relayed as it streams
+    add-header=N:V   add the header "N: V" to the answer (e.g. a checksum a server would report)
     status=N         answer N (e.g. 500, 503, 429) without asking the upstream
     retry-after=S    with status=N: add "Retry-After: S"
     latency=MS       wait MS milliseconds before answering (applies even after `times` is used up)
@@ -37,6 +41,9 @@ Where the SPEC comes from, first match wins:
     3. the --fault option
 Counters are per (SPEC, rest of path). "GET /_control/stats" returns {"connections": N, "requests": N};
 "POST /_control/reset" zeroes the counters and the stats.
+--log-requests FILE appends one JSON line per proxied request: {"method", "target", "headers": {name: value}} with the
+request's x-amz-checksum-*, x-amz-sdk-checksum-algorithm, x-amz-content-sha256 and content-md5 headers (never
+Authorization or a token).
 """
 
 import argparse
@@ -63,6 +70,8 @@ class Fault:
         self.method = None
         self.delta = 0
         self.drip = None
+        self.upload_drip = None
+        self.add_headers = []
         for part in filter(None, (p.strip() for p in spec.split(","))):
             key, _, value = part.partition("=")
             if key in ("reset", "stall", "stall-body", "truncate", "reset-body"):
@@ -74,6 +83,15 @@ class Fault:
                 self.drip = int(value)
                 if self.drip <= 0:
                     raise ValueError("drip needs a positive rate")
+            elif key == "upload-drip":
+                self.upload_drip = int(value)
+                if self.upload_drip <= 0:
+                    raise ValueError("upload-drip needs a positive rate")
+            elif key == "add-header":
+                name, sep, header_value = value.partition(":")
+                if not sep or not name:
+                    raise ValueError("add-header needs NAME:VALUE")
+                self.add_headers.append((name.strip(), header_value.strip()))
             elif key == "suffix":
                 self.suffix = value
             elif key == "method":
@@ -102,11 +120,16 @@ REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 408: "Request Timeou
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"}
 
 
+LOGGED = ("x-amz-checksum-", "x-amz-sdk-checksum-algorithm", "x-amz-content-sha256", "content-md5")
+
+
 class Proxy:
-    def __init__(self, upstream, default_spec):
+    def __init__(self, upstream, default_spec, log=None):
         self.upstream_host, port = upstream.rsplit(":", 1)
         self.upstream_port = int(port)
         self.default_spec = default_spec or ""
+        self.log = log
+        self.uplink = asyncio.Lock()  # upload-drip: the pieces of every connection pass one at a time
         self.counters = {}
         self.connections = 0
         self.requests = 0
@@ -133,7 +156,7 @@ class Proxy:
                 return v
         return None
 
-    def pick_fault(self, method, target):
+    def pick_fault(self, method, target, count=True):
         spec = self.default_spec
         rest = target
         if target.startswith("/_fault/"):
@@ -151,7 +174,8 @@ class Proxy:
             return None, rest
         key = (spec, rest)
         used = self.counters.get(key, 0)
-        self.counters[key] = used + 1
+        if count:
+            self.counters[key] = used + 1
         if fault.times is not None and used >= fault.times:
             fault.kind = None  # exhausted: only latency and drip remain
         return fault, rest
@@ -163,6 +187,10 @@ class Proxy:
         for k, v in headers:
             if k.lower() not in HOP_BY_HOP:
                 lines.append(f"{k}: {v}")
+        # An HTTP/1.0 request without a length has a body up to the close: say there is none (Swift would
+        # otherwise wait for one, e.g. on a DELETE, until the connection ends).
+        if method not in ("GET", "HEAD") and self.header(headers, "content-length") is None:
+            lines.append("Content-Length: 0")
         lines.append("Connection: close")
         writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
         await writer.drain()
@@ -189,11 +217,31 @@ class Proxy:
                 resp_headers.append((name.strip(), value.strip()))
         return status, reason, resp_headers, payload
 
-    async def relay_upstream(self, method, rest, headers, body, writer):
+    async def send_upstream_dripped(self, method, rest, headers, client, length, rate, sock=None):
+        """Opens the upstream connection, sends the head, then passes the client's body on at `rate` B/s."""
+        reader, writer = await self.send_upstream(method, rest, headers, b"")
+        # A small receive buffer, so that the kernel does not take megabytes of the body at full speed first.
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+        step = max(1, min(64 * 1024, rate // 10))
+        left = length
+        while left > 0:
+            data = await client.read(min(step, left))
+            if not data:
+                raise ConnectionError("the client stopped sending its body")
+            left -= len(data)
+            # One rate for all of this proxy's connections: parallel parts share the uplink.
+            async with self.uplink:
+                await asyncio.sleep(len(data) / rate)
+            writer.write(data)
+            await writer.drain()
+        return reader, writer
+
+    async def relay_upstream(self, method, rest, headers, body, writer, extra_headers=(), opened=None):
         """Forwards one request and streams the answer back. Returns False when the client connection cannot
         be reused (the answer's end was not known, so it ended with the upstream's close). Raises OSError only
         before anything was sent to the client."""
-        reader, uw = await self.send_upstream(method, rest, headers, body)
+        reader, uw = opened if opened else await self.send_upstream(method, rest, headers, body)
         try:
             try:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -215,6 +263,7 @@ class Proxy:
                     length = int(value)
                 if name.lower() not in HOP_BY_HOP:
                     resp_headers.append((name, value))
+            resp_headers += list(extra_headers)
             no_body = method == "HEAD" or status in (204, 304) or 100 <= status < 200
             if chunked or (length is None and not no_body):
                 payload = await reader.read()
@@ -293,7 +342,14 @@ class Proxy:
                     return
                 method, target, version, headers = head
                 length = int(self.header(headers, "content-length") or 0)
-                body = await reader.readexactly(length) if length else b""
+                peek = None
+                if not target.startswith("/_control/"):
+                    try:
+                        peek, _ = self.pick_fault(method, target, count=False)
+                    except ValueError:
+                        peek = None
+                dripped_upload = bool(peek and peek.upload_drip and length)
+                body = b"" if dripped_upload else (await reader.readexactly(length) if length else b"")
                 if target.startswith("/_control/"):
                     try:
                         await self.control(method, target, body, writer)
@@ -310,9 +366,27 @@ class Proxy:
                     writer.write(self.encode_head(400, "Bad Request", [("Content-Length", str(len(msg)))]) + msg)
                     await writer.drain()
                     continue
+                if self.log:
+                    logged = {k.lower(): v for k, v in headers if k.lower().startswith(LOGGED)}
+                    with open(self.log, "a", encoding="utf-8") as f:
+                        f.write(json.dumps({"method": method, "target": rest, "headers": logged}) + "\n")
                 kind = fault.kind if fault else None
                 if fault and fault.latency_ms:
                     await asyncio.sleep(fault.latency_ms / 1000.0)
+                if dripped_upload:
+                    try:
+                        opened = await self.send_upstream_dripped(method, rest, headers, reader, length,
+                                                                  fault.upload_drip, sock)
+                        keep = await self.relay_upstream(method, rest, headers, b"", writer, fault.add_headers,
+                                                         opened)
+                    except OSError as e:
+                        msg = f"upstream unreachable: {e}\n".encode()
+                        writer.write(self.encode_head(502, "Bad Gateway", [("Content-Length", str(len(msg)))]) + msg)
+                        await writer.drain()
+                        return
+                    if not keep or (self.header(headers, "connection") or "").lower() == "close":
+                        return
+                    continue
                 if kind == "reset":
                     # SO_LINGER with a zero timeout turns close() into a RST.
                     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -333,7 +407,8 @@ class Proxy:
                     # No fault on the answer itself: relay it as it streams in, so that the proxy adds latency
                     # without also capping the bandwidth (large wheels, multipart parts).
                     try:
-                        keep = await self.relay_upstream(method, rest, headers, body, writer)
+                        keep = await self.relay_upstream(method, rest, headers, body, writer,
+                                                         fault.add_headers if fault else ())
                     except OSError as e:
                         msg = f"upstream unreachable: {e}\n".encode()
                         writer.write(self.encode_head(502, "Bad Gateway", [("Content-Length", str(len(msg)))]) + msg)
@@ -353,6 +428,7 @@ class Proxy:
                 if method != "HEAD" and status not in (204, 304) and not 100 <= status < 200:
                     resp_headers = [(k, v) for k, v in resp_headers if k.lower() != "content-length"]
                     resp_headers.append(("Content-Length", str(len(payload))))
+                resp_headers += fault.add_headers
                 if kind == "bad-length":
                     resp_headers = [(k, v) for k, v in resp_headers if k.lower() != "content-length"]
                     resp_headers.append(("Content-Length", str(max(0, len(payload) + fault.delta))))
@@ -396,7 +472,7 @@ class Proxy:
 
 
 async def serve(args):
-    proxy = Proxy(args.upstream, args.fault)
+    proxy = Proxy(args.upstream, args.fault, args.log_requests)
     host, port = args.listen.rsplit(":", 1)
     server = await asyncio.start_server(proxy.handle, host, int(port), reuse_address=True, limit=1 << 20)
     async with server:
@@ -425,7 +501,8 @@ def main():
     parser.add_argument("--fault", default="", help="default fault SPEC")
     parser.add_argument("--daemon", action="store_true")
     parser.add_argument("--pid-file")
-    parser.add_argument("--log")
+    parser.add_argument("--log", help="with --daemon: where stdout and stderr go")
+    parser.add_argument("--log-requests", metavar="FILE", help="append one JSON line per request (see above)")
     parser.add_argument("--state-tag", help="ignored: lets a launcher recognise its process by command line")
     args = parser.parse_args()
     Fault(args.fault)

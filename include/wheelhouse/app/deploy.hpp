@@ -7,8 +7,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "wheelhouse/s3/client.hpp"
@@ -21,7 +23,9 @@ namespace wheelhouse::app {
 
 // Everything needed to make S3 clients: resolved once, then one client per worker.
 struct S3Connection {
-    s3::Credentials credentials;
+    s3::Credentials credentials;  // as first resolved (for messages; clients sign with credential_source)
+    // Renews credentials that expire from the provider that gave them; null: `credentials` as they are.
+    std::shared_ptr<s3::CredentialSource> credential_source;
     s3::ClientOptions client;
     std::string region_source;    // "--region", "AWS_REGION", "default" ...
     std::string endpoint_source;  // empty: the region's AWS endpoint
@@ -39,20 +43,23 @@ struct DeployOptions {
     std::string kms_key_id;
     bool no_encryption = false;  // upload without SSE (explicit opt-out)
     std::optional<std::filesystem::path> dags;
-    bool delete_extra = false;  // with dags: remove objects under <prefix>dags/ that have no local file
-    bool dry_run = false;       // preflight and plan only: nothing is written
-    bool force = false;         // turn failed public-access-block / encryption checks into warnings
-    bool upload_sbom = false;   // also upload dist/sbom.cdx.json to <prefix>sbom.cdx.json (skipped when unchanged)
+    bool delete_extra = false;    // with dags: remove objects under <prefix>dags/ that have no local file
+    bool include_hidden = false;  // with dags: also upload dotfiles, __pycache__ and *.pyc (see list_dag_files)
+    bool dry_run = false;         // preflight and plan only: nothing is written
+    bool force = false;           // turn failed public-access-block / encryption checks into warnings
+    bool upload_sbom = false;     // also upload dist/sbom.cdx.json to <prefix>sbom.cdx.json (skipped when unchanged)
     std::string environment_name;
-    std::size_t jobs = 8;                 // parallel DAG uploads and multipart parts
-    std::atomic<bool>* cancel = nullptr;  // set from a signal handler; checked between files and part waves
+    std::size_t jobs = 8;  // parallel DAG uploads and multipart parts
+    // Set from a signal handler: every transfer stops at once, an unfinished multipart upload is aborted (on a
+    // connection of its own) and deploy returns an interrupted error.
+    std::atomic<bool>* cancel = nullptr;
 };
 
 enum class CheckStatus { passed, warning, failed, forced };
 auto to_string(CheckStatus status) -> const char*;
 
 struct PreflightCheck {
-    std::string name;  // "bucket", "versioning", "public_access_block", "encryption"
+    std::string name;  // "dist", "bucket", "versioning", "public_access_block", "encryption", "lifecycle"
     CheckStatus status = CheckStatus::passed;
     std::string message;
 };
@@ -68,6 +75,10 @@ struct Artifact {
     std::string sse;
     std::string kms_key_id;
     std::size_t parts = 0;  // multipart part count; 0 for a single PutObject
+    std::string crc64nvme;  // the full-object checksum (base64) of the local file
+    // The server keeps a CRC64NVME of the object and it equals the local file's (AWS); false where the server
+    // keeps none (Ceph RGW, Swift s3api: there the signed payloads, the size and x-amz-meta-sha256 were checked).
+    bool checksum_confirmed = false;
 };
 
 struct DeployResult {
@@ -79,6 +90,7 @@ struct DeployResult {
     std::vector<std::string> uploaded;  // keys written (empty in a dry run)
     std::vector<std::string> skipped;   // keys left as they are (unchanged)
     std::vector<std::string> deleted;   // keys removed (empty in a dry run)
+    std::vector<std::string> ignored;   // DAG-folder paths left out as hidden or byte-compiled (relative)
     Artifact plugins;
     Artifact requirements;
     std::optional<std::string> dags_path;  // "<prefix>dags" when --dags was given
@@ -104,6 +116,18 @@ public:
     virtual void on_uploaded(const std::string& /*key*/, const s3::PutResult& /*result*/) {}
     virtual void on_deleted(const std::vector<std::string>& /*keys*/) {}
 };
+
+// The DAG folder as deploy syncs it, under --plugins-dir's rules for links: a link to a file inside the folder
+// is read through; a link that points outside, nowhere (a loop included) or to a folder, and any special file,
+// is an invalid_input error, so that a file which cannot be read is never planned as deleted. Unless
+// include_hidden, names starting with '.' (except .airflowignore, which Airflow reads), __pycache__ folders and
+// *.pyc files are left out and listed in `ignored`.
+struct DagFiles {
+    std::vector<std::pair<std::string, std::filesystem::path>> files;  // object key, file to read; sorted by key
+    std::vector<std::string> ignored;                                  // relative paths ("sub/.env", ".git/")
+};
+auto list_dag_files(const std::filesystem::path& folder, const std::string& dags_prefix, bool include_hidden)
+    -> Expected<DagFiles>;
 
 // "" -> ""; "/a//b" -> "a/b/"; refuses ".." segments.
 auto normalize_prefix(std::string_view prefix) -> Expected<std::string>;

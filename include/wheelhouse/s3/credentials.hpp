@@ -3,7 +3,9 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -56,15 +58,62 @@ struct NetworkProviders {
     std::unique_ptr<CredentialProvider> instance_metadata;  // EC2 IMDSv2
 };
 
+// When credentials that expire are renewed (see CredentialSource). The windows scale down with the credentials'
+// lifetime, so that 15-minute or 60-second credentials are renewed as reliably as 6-hour ones.
+struct RefreshPolicy {
+    // Renew once less than this is left (at most half the lifetime): the old ones stay in use if that fails.
+    std::chrono::seconds advisory{300};
+    // Renew at all cost once less than this is left (at most a quarter of the lifetime): failing is an error.
+    std::chrono::seconds mandatory{60};
+    // After a renewal that failed or gave nothing newer, wait this long (at most a twelfth of the lifetime)
+    // before asking the provider again, unless the mandatory window is reached.
+    std::chrono::seconds retry_gap{10};
+    // The clock (tests pass their own).
+    std::function<std::chrono::system_clock::time_point()> now = [] { return std::chrono::system_clock::now(); };
+};
+
+// The credentials every request of one command signs with, and the provider that gave them. Before each request
+// the client asks get(): credentials with an expiration are renewed from that same provider (whatever kind it is:
+// credential_process, web identity, container, IMDS, or any provider added to the chain later) before they run
+// out; credentials without one are returned as they are. Thread-safe: one source serves every client and worker.
+class CredentialSource {
+public:
+    // Credentials that are never renewed (static keys, or tests).
+    static auto fixed(Credentials credentials) -> std::shared_ptr<CredentialSource>;
+    CredentialSource(Credentials initial, std::shared_ptr<CredentialProvider> provider, RefreshPolicy policy = {});
+
+    // The credentials to sign with now, renewed first when they expire within the policy's windows. An error when
+    // they have expired (or are about to) and the provider cannot renew them.
+    auto get() -> Expected<Credentials>;
+    // The server refused `rejected` (ExpiredToken, InvalidAccessKeyId ...): renew now unless that already
+    // happened. True when different credentials are now current (the request is worth sending again).
+    auto renew_after_rejection(const Credentials& rejected) -> bool;
+    [[nodiscard]] auto refreshable() const -> bool { return m_provider != nullptr; }
+    [[nodiscard]] auto renewals() const -> int;  // how many times new credentials were loaded
+
+private:
+    auto load_locked() -> Expected<bool>;
+    mutable std::mutex m_mutex;
+    Credentials m_current;
+    std::shared_ptr<CredentialProvider> m_provider;
+    RefreshPolicy m_policy;
+    std::chrono::system_clock::time_point m_obtained;
+    std::chrono::system_clock::time_point m_next_attempt;
+    int m_renewals = 0;
+};
+
 class CredentialChain {
 public:
     explicit CredentialChain(std::vector<std::unique_ptr<CredentialProvider>> providers);
     // The first provider that has credentials wins; the first that fails stops the chain.
     auto resolve() -> Expected<Credentials>;
+    // The same, as a source that renews the credentials from the provider that gave them (when they expire).
+    auto resolve_source(RefreshPolicy policy = {}) -> Expected<std::shared_ptr<CredentialSource>>;
     [[nodiscard]] auto provider_names() const -> std::vector<std::string>;
 
 private:
-    std::vector<std::unique_ptr<CredentialProvider>> m_providers;
+    // Shared: a CredentialSource keeps the provider that gave its credentials after the chain is gone.
+    std::vector<std::shared_ptr<CredentialProvider>> m_providers;
 };
 
 // The AWS CLI's order: environment (skipped when --profile was given) -> assume role -> web identity ->

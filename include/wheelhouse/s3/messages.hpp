@@ -121,6 +121,24 @@ struct BucketEncryption {
 };
 auto parse_bucket_encryption(std::string_view xml) -> Expected<BucketEncryption>;
 
+// GetBucketLifecycleConfiguration: only what deploy asks (is there a rule that aborts unfinished multipart
+// uploads of the keys it writes?).
+struct LifecycleRule {
+    std::string id;
+    bool enabled = false;
+    std::string prefix;                        // Filter/Prefix, And/Prefix or the legacy Rule/Prefix; "" = all
+    bool filtered_otherwise = false;           // tags or object sizes in the filter (never match an upload)
+    std::optional<int> abort_incomplete_days;  // AbortIncompleteMultipartUpload/DaysAfterInitiation
+};
+struct BucketLifecycle {
+    Availability availability = Availability::configured;
+    std::vector<LifecycleRule> rules;
+    std::string detail;
+    // The first enabled rule that aborts unfinished multipart uploads of keys starting with `prefix`.
+    [[nodiscard]] auto abort_rule_for(std::string_view prefix) const -> const LifecycleRule*;
+};
+auto parse_bucket_lifecycle(std::string_view xml) -> Expected<BucketLifecycle>;
+
 auto parse_initiate_multipart_upload(std::string_view xml) -> Expected<std::string>;  // the UploadId
 
 struct CompletedMultipartUpload {
@@ -163,7 +181,9 @@ auto build_delete_objects(const std::vector<std::string>& keys) -> std::string;
 
 struct CompletedPart {
     int part_number = 0;
-    std::string etag;  // as the server sent it (with quotes)
+    std::string etag;                // as the server sent it (with quotes)
+    std::string checksum_crc64nvme;  // base64; written only when set (a server that knows no checksums, Swift
+                                     // s3api 2.30, refuses the element as MalformedXML)
 };
 auto build_complete_multipart_upload(const std::vector<CompletedPart>& parts) -> std::string;
 auto build_versioning_configuration(bool enabled) -> std::string;

@@ -40,14 +40,16 @@ public:
 
     // Up to `limit` parts to send now (they become in flight), lowest numbers first.
     auto next_parts(std::size_t limit) -> std::vector<PartRange>;
-    void on_part_uploaded(int part_number, std::string etag);
+    // checksum_crc64nvme: the part's checksum as sent (base64), for a Complete that lists it; may be empty.
+    void on_part_uploaded(int part_number, std::string etag, std::string checksum_crc64nvme = {});
     // Re-queues the part while it has rounds left; otherwise the whole upload moves to aborting.
     void on_part_failed(int part_number, Error error);
     // An interrupt or an outside failure: stop sending parts and abort.
     void cancel(Error reason);
 
-    // The Complete body (state completing).
-    [[nodiscard]] auto completion_body() const -> std::string;
+    // The Complete body (state completing); with_checksums lists each part's CRC64NVME (only for a server that
+    // knows flexible checksums: it echoed x-amz-checksum-algorithm when the upload was created).
+    [[nodiscard]] auto completion_body(bool with_checksums = false) const -> std::string;
     void on_completed();
     void on_complete_failed(Error error);
     void on_aborted();
@@ -59,6 +61,7 @@ private:
         PartState state = PartState::pending;
         int attempts = 0;
         std::string etag;
+        std::string checksum;
     };
     void fail_with(Error error, State next);
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <functional>
 
 #include "wheelhouse/app/deploy.hpp"
 
@@ -139,6 +140,86 @@ TEST(S3Connection, NoCredentialsAnywhereIsAnAwsError) {
     auto got = resolve_s3_connection({}, env);
     ASSERT_FALSE(got.has_value());
     EXPECT_EQ(got.error().code, ErrorCode::aws);
+}
+
+auto keys_of(const DagFiles& dags) -> std::vector<std::string> {
+    std::vector<std::string> keys;
+    for (const auto& [key, path] : dags.files) keys.push_back(key);
+    return keys;
+}
+
+TEST(DagFiles, LeaveOutDotfilesAndByteCodeUnlessIncludeHiddenButKeepAirflowignore) {
+    TempDir dir;
+    (void)dir.write("dags/a.py", "a\n");
+    (void)dir.write("dags/.airflowignore", "skip_me\n");
+    (void)dir.write("dags/.env", "TOKEN=1\n");
+    (void)dir.write("dags/.git/config", "[remote]\nurl = https://ci:token@example.test/x.git\n");
+    (void)dir.write("dags/sub/b.py", "b\n");
+    (void)dir.write("dags/sub/.hidden/c.py", "c\n");
+    (void)dir.write("dags/sub/b.cpython-311.pyc", "\x01");
+    (void)dir.write("dags/__pycache__/a.cpython-311.pyc", "\x01");
+    auto got = list_dag_files(dir.path() / "dags", "env/dags/", false);
+    ASSERT_TRUE(got.has_value()) << got.error().to_string();
+    EXPECT_EQ(keys_of(*got),
+              (std::vector<std::string>{"env/dags/.airflowignore", "env/dags/a.py", "env/dags/sub/b.py"}));
+    EXPECT_EQ(got->ignored,
+              (std::vector<std::string>{".env", ".git/", "__pycache__/", "sub/.hidden/", "sub/b.cpython-311.pyc"}));
+
+    auto all = list_dag_files(dir.path() / "dags", "", true);
+    ASSERT_TRUE(all.has_value()) << all.error().to_string();
+    EXPECT_EQ(keys_of(*all),
+              (std::vector<std::string>{".airflowignore", ".env", ".git/config", "__pycache__/a.cpython-311.pyc",
+                                        "a.py", "sub/.hidden/c.py", "sub/b.cpython-311.pyc", "sub/b.py"}));
+    EXPECT_TRUE(all->ignored.empty());
+}
+
+TEST(DagFiles, FollowLinksToFilesInsideTheFolderOnly) {
+    namespace fs = std::filesystem;
+    TempDir dir;
+    (void)dir.write("dags/real.py", "real\n");
+    (void)dir.write("secret/credentials", "[default]\naws_secret_access_key = s\n");
+    fs::create_symlink("real.py", dir.path() / "dags" / "alias.py");
+    // A hidden link leaves the folder but is left out before it is looked at.
+    fs::create_symlink(dir.path() / "secret", dir.path() / "dags" / ".aws");
+    auto got = list_dag_files(dir.path() / "dags", "dags/", false);
+    ASSERT_TRUE(got.has_value()) << got.error().to_string();
+    ASSERT_EQ(keys_of(*got), (std::vector<std::string>{"dags/alias.py", "dags/real.py"}));
+    EXPECT_EQ(got->files[0].second, fs::canonical(dir.path() / "dags" / "real.py"));
+
+    fs::create_symlink(dir.path() / "secret" / "credentials", dir.path() / "dags" / "creds.py");
+    auto outside = list_dag_files(dir.path() / "dags", "dags/", false);
+    ASSERT_FALSE(outside.has_value());
+    EXPECT_EQ(outside.error().code, ErrorCode::invalid_input);
+    EXPECT_NE(outside.error().message.find("outside"), std::string::npos) << outside.error().to_string();
+    EXPECT_NE(outside.error().location.file.find("creds.py"), std::string::npos);
+}
+
+TEST(DagFiles, BrokenLinksLoopsAndFolderLinksAreErrorsNotMissingFiles) {
+    namespace fs = std::filesystem;
+    struct Case {
+        const char* name;
+        std::function<void(const fs::path&)> make;
+        const char* says;
+    };
+    const std::vector<Case> cases = {
+        {"broken", [](const fs::path& d) { fs::create_symlink("gone.py", d / "broken.py"); }, "points nowhere"},
+        {"loop",
+         [](const fs::path& d) {
+             fs::create_symlink("b.py", d / "a.py");
+             fs::create_symlink("a.py", d / "b.py");
+         },
+         "loop"},
+        {"folder loop", [](const fs::path& d) { fs::create_symlink("..", d / "sub" / "up"); }, "folder"},
+    };
+    for (const auto& c : cases) {
+        TempDir dir;
+        (void)dir.write("dags/sub/x.py", "x\n");
+        c.make(dir.path() / "dags");
+        auto got = list_dag_files(dir.path() / "dags", "", false);
+        ASSERT_FALSE(got.has_value()) << c.name;
+        EXPECT_EQ(got.error().code, ErrorCode::invalid_input) << c.name;
+        EXPECT_NE(got.error().message.find(c.says), std::string::npos) << c.name << ": " << got.error().to_string();
+    }
 }
 
 TEST(Deploy, MissingDistFilesAreReportedBeforeAnyRequest) {

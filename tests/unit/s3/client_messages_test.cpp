@@ -4,12 +4,14 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "wheelhouse/s3/client.hpp"
 #include "wheelhouse/s3/messages.hpp"
 #include "wheelhouse/s3/multipart.hpp"
 #include "wheelhouse/s3/network_credentials.hpp"
 #include "wheelhouse/s3/sync.hpp"
+#include "wheelhouse/util/crc64.hpp"
 #include "wheelhouse/util/hash.hpp"
 
 namespace wheelhouse::s3 {
@@ -206,7 +208,7 @@ TEST(S3Requests, BodiesEscapeKeysAndRoundTripThroughTheParser) {
         "<DeleteResult>" + body.substr(body.find("<Object>"), body.rfind("</Delete>") - body.find("<Object>")) +
         "</DeleteResult>");
     ASSERT_TRUE(doc.has_value());
-    const auto complete = build_complete_multipart_upload({{1, "\"e1\""}, {2, "\"e2\""}});
+    const auto complete = build_complete_multipart_upload({{1, "\"e1\"", {}}, {2, "\"e2\"", {}}});
     EXPECT_NE(complete.find("<Part><PartNumber>1</PartNumber><ETag>&quot;e1&quot;</ETag></Part>"), std::string::npos);
     EXPECT_EQ(build_create_bucket_configuration("us-east-1"), "");
     EXPECT_NE(build_create_bucket_configuration("eu-west-1").find("<LocationConstraint>eu-west-1<"), std::string::npos);
@@ -320,14 +322,14 @@ TEST(S3Multipart, CreateFailureNeedsNoAbortAndAbortFailureNamesTheUpload) {
 
 TEST(S3Sync, PlanIsDeterministicAndSkipsOnlyProvenUnchanged) {
     const std::vector<LocalFile> local{
-        {"dags/new.py", "/d/new.py", "aa", 1},         {"dags/same.py", "/d/same.py", "bb", 2},
-        {"dags/changed.py", "/d/changed.py", "cc", 3}, {"dags/resized.py", "/d/resized.py", "dd", 4},
-        {"dags/nohash.py", "/d/nohash.py", "ee", 5},
+        {"dags/new.py", "/d/new.py", "aa", 1, {}},         {"dags/same.py", "/d/same.py", "bb", 2, {}},
+        {"dags/changed.py", "/d/changed.py", "cc", 3, {}}, {"dags/resized.py", "/d/resized.py", "dd", 4, {}},
+        {"dags/nohash.py", "/d/nohash.py", "ee", 5, {}},
     };
     const std::vector<RemoteObject> remote{
-        {"dags/same.py", 2, "x", std::string("BB")},     {"dags/changed.py", 3, "x", std::string("00")},
-        {"dags/resized.py", 40, "x", std::string("dd")}, {"dags/nohash.py", 5, "x", std::nullopt},
-        {"dags/gone.py", 9, "x", std::nullopt},
+        {"dags/same.py", 2, "x", std::string("BB"), {}},     {"dags/changed.py", 3, "x", std::string("00"), {}},
+        {"dags/resized.py", 40, "x", std::string("dd"), {}}, {"dags/nohash.py", 5, "x", std::nullopt, {}},
+        {"dags/gone.py", 9, "x", std::nullopt, {}},
     };
     EXPECT_EQ(keys_to_inspect(local, remote),
               (std::vector<std::string>{"dags/changed.py", "dags/nohash.py", "dags/same.py"}));
@@ -382,6 +384,118 @@ TEST(S3Hashing, OneReadGivesTheFileHashAndEveryPartHash) {
     auto missing = hash_file(path, 0);
     ASSERT_FALSE(missing.has_value());
     EXPECT_EQ(missing.error().code, ErrorCode::io);
+}
+
+TEST(S3Responses, LifecycleRulesThatAbortIncompleteUploadsAreFoundForThePrefix) {
+    auto lc = parse_bucket_lifecycle(
+        "<LifecycleConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+        "<Rule><ID>logs</ID><Filter><Prefix>logs/</Prefix></Filter><Status>Enabled</Status>"
+        "<AbortIncompleteMultipartUpload><DaysAfterInitiation>1</DaysAfterInitiation></AbortIncompleteMultipartUpload>"
+        "</Rule>"
+        "<Rule><ID>tagged</ID><Filter><And><Prefix></Prefix><Tag><Key>k</Key><Value>v</Value></Tag></And></Filter>"
+        "<Status>Enabled</Status><AbortIncompleteMultipartUpload><DaysAfterInitiation>2</DaysAfterInitiation>"
+        "</AbortIncompleteMultipartUpload></Rule>"
+        "<Rule><ID>off</ID><Filter/><Status>Disabled</Status><AbortIncompleteMultipartUpload><DaysAfterInitiation>3"
+        "</DaysAfterInitiation></AbortIncompleteMultipartUpload></Rule>"
+        "<Rule><ID>env</ID><Prefix>env1/</Prefix><Status>Enabled</Status><AbortIncompleteMultipartUpload>"
+        "<DaysAfterInitiation>7</DaysAfterInitiation></AbortIncompleteMultipartUpload></Rule>"
+        "<Rule><ID>expire</ID><Filter><Prefix></Prefix></Filter><Status>Enabled</Status><Expiration><Days>30</Days>"
+        "</Expiration></Rule>"
+        "</LifecycleConfiguration>");
+    ASSERT_TRUE(lc.has_value()) << lc.error().to_string();
+    EXPECT_EQ(lc->availability, Availability::configured);
+    ASSERT_EQ(lc->rules.size(), 5U);
+    EXPECT_EQ(lc->abort_rule_for(""), nullptr) << "tagged, disabled and expiry-only rules do not abort uploads";
+    ASSERT_NE(lc->abort_rule_for("env1/"), nullptr);
+    EXPECT_EQ(lc->abort_rule_for("env1/")->id, "env");
+    EXPECT_EQ(*lc->abort_rule_for("logs/x/")->abort_incomplete_days, 1);
+    EXPECT_EQ(lc->abort_rule_for("env2/"), nullptr);
+    auto all = parse_bucket_lifecycle(
+        "<LifecycleConfiguration><Rule><ID>all</ID><Filter></Filter><Status>Enabled</Status>"
+        "<AbortIncompleteMultipartUpload><DaysAfterInitiation>7</DaysAfterInitiation></AbortIncompleteMultipartUpload>"
+        "</Rule></LifecycleConfiguration>");
+    ASSERT_TRUE(all.has_value());
+    ASSERT_NE(all->abort_rule_for("any/prefix/"), nullptr);
+    // Swift s3api 2.30 answers ?lifecycle with a bucket listing (measured): not supported, never "configured".
+    auto swift = parse_bucket_lifecycle("<ListBucketResult><Name>b</Name></ListBucketResult>");
+    ASSERT_TRUE(swift.has_value());
+    EXPECT_EQ(swift->availability, Availability::not_supported);
+}
+
+TEST(S3Requests, CompleteListsPartChecksumsOnlyWhenAsked) {
+    MultipartUpload upload(split_parts(12 * mib, 5 * mib), 1);
+    upload.on_created("u");
+    (void)upload.next_parts(3);
+    for (int i = 1; i <= 3; ++i)
+        upload.on_part_uploaded(i, "\"e" + std::to_string(i) + "\"", "crc" + std::to_string(i) + "=");
+    const auto plain = upload.completion_body();
+    EXPECT_EQ(plain.find("Checksum"), std::string::npos) << "Swift s3api refuses unknown elements: " << plain;
+    const auto with = upload.completion_body(true);
+    EXPECT_NE(with.find("<Part><PartNumber>2</PartNumber><ETag>&quot;e2&quot;</ETag><ChecksumCRC64NVME>crc2="
+                        "</ChecksumCRC64NVME></Part>"),
+              std::string::npos)
+        << with;
+}
+
+TEST(S3Sync, TheServersOwnChecksumDecidesOverTheMetadata) {
+    const std::string sha = std::string(64, 'a');
+    const std::string sha_b64 = base64_encode(*hex_to_bytes(sha));
+    const std::vector<LocalFile> local{
+        {"same", "/d/same", sha, 10, "CRC="},       {"forged", "/d/forged", sha, 10, "CRC="},
+        {"sha", "/d/sha", sha, 10, "CRC="},         {"shabad", "/d/shabad", sha, 10, "CRC="},
+        {"crc32", "/d/crc32", sha, 10, "CRC="},     {"composite", "/d/composite", sha, 10, "CRC="},
+        {"noneckd", "/d/noneckd", sha, 10, "CRC="},
+    };
+    auto remote = [&](const std::string& key, std::map<std::string, std::string> checksums) {
+        RemoteObject r{key, 10, "e", sha, std::move(checksums)};
+        return r;
+    };
+    const std::vector<RemoteObject> remotes{
+        remote("same", {{"crc64nvme", "CRC="}}),
+        // The metadata claims the local sha256, but S3 computed another CRC from the bytes it holds.
+        remote("forged", {{"crc64nvme", "OTHER="}}),
+        // An object an earlier wheelhouse wrote with x-amz-checksum-sha256 (a full-object SHA-256).
+        remote("sha", {{"sha256", sha_b64}}),
+        remote("shabad", {{"sha256", base64_encode(std::string(32, 'x'))}}),
+        remote("crc32", {{"crc32", "AAAAAA=="}}),
+        remote("composite", {{"sha256", sha_b64 + "-3"}}),
+        remote("noneckd", {}),
+    };
+    auto plan = plan_sync(local, remotes, {});
+    std::map<std::string, SyncReason> reasons;
+    for (const auto& e : plan.upload) reasons[e.key] = e.reason;
+    for (const auto& e : plan.skip) reasons[e.key] = e.reason;
+    EXPECT_EQ(reasons["same"], SyncReason::unchanged);
+    EXPECT_EQ(reasons["forged"], SyncReason::checksum_differs);
+    EXPECT_EQ(reasons["sha"], SyncReason::unchanged);
+    EXPECT_EQ(reasons["shabad"], SyncReason::checksum_differs);
+    EXPECT_EQ(reasons["crc32"], SyncReason::checksum_unknown);
+    EXPECT_EQ(reasons["composite"], SyncReason::checksum_unknown);
+    EXPECT_EQ(reasons["noneckd"], SyncReason::unchanged) << "a server that keeps no checksums: the metadata decides";
+}
+
+TEST(S3Hashing, OneReadGivesCrcsOfEveryPartAndTheWholeWithoutPartShasForUnsignedPayloads) {
+    const auto path = std::filesystem::temp_directory_path() / "wh-s3-crc-test.bin";
+    std::string data(11 * mib + 3, '\0');
+    for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>((i * 131 + i / 7) & 0xFF);
+    std::ofstream(path, std::ios::binary).write(data.data(), static_cast<std::streamsize>(data.size()));
+    auto d = hash_file(path, 5 * mib, false);
+    ASSERT_TRUE(d.has_value()) << d.error().to_string();
+    EXPECT_EQ(d->sha256, util::sha256_hex(data));
+    EXPECT_EQ(d->crc64nvme, util::crc64nvme(data));
+    EXPECT_TRUE(d->part_sha256.empty());
+    const auto parts = split_parts(data.size(), 5 * mib);
+    ASSERT_EQ(d->part_crc64nvme.size(), parts.size());
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+        EXPECT_EQ(d->part_crc64nvme[i], util::crc64nvme(std::string_view(data).substr(parts[i].offset, parts[i].size)));
+    }
+    auto single = hash_file(path, 0, false);
+    ASSERT_TRUE(single.has_value());
+    EXPECT_EQ(single->crc64nvme, d->crc64nvme);
+    EXPECT_TRUE(single->part_crc64nvme.empty());
+    // The header value: 8 bytes big-endian in base64 (the catalogue check value of "123456789").
+    EXPECT_EQ(crc64nvme_header(0xAE8B14860A799888ULL), "rosUhgp5mIg=");
+    std::filesystem::remove(path);
 }
 
 TEST(S3NetworkCredentials, MetadataAndStsDocumentsParseAndNeverQuoteSecrets) {

@@ -250,5 +250,162 @@ TEST(Iso8601, ParsesUtcOffsetsAndFractions) {
     }
 }
 
+// A provider that hands out numbered credentials with a fixed lifetime on a clock the test moves, and can be
+// made to fail or to hand out the same credentials again (as IMDS does until shortly before they expire).
+class CountingProvider final : public CredentialProvider {
+public:
+    CountingProvider(std::string name, std::chrono::system_clock::time_point* now, std::chrono::seconds lifetime)
+        : m_name(std::move(name)), m_now(now), m_lifetime(lifetime) {}
+    [[nodiscard]] auto name() const -> std::string_view override { return m_name; }
+    auto load() -> Expected<std::optional<Credentials>> override {
+        ++loads;
+        if (fail) return make_error(ErrorCode::aws, "the endpoint is down");
+        if (!repeat || !m_last) {
+            Credentials c;
+            c.access_key_id = fmt::format("ASIA{}{:04}", m_name, loads);
+            c.secret_access_key = util::Secret("secret-" + std::to_string(loads));
+            c.session_token = util::Secret("token-" + std::to_string(loads));
+            c.expiration = *m_now + m_lifetime;
+            c.source = m_name;
+            m_last = c;
+        }
+        return std::optional<Credentials>(*m_last);
+    }
+    int loads = 0;
+    bool fail = false;
+    bool repeat = false;
+
+private:
+    std::string m_name;
+    std::chrono::system_clock::time_point* m_now;
+    std::chrono::seconds m_lifetime;
+    std::optional<Credentials> m_last;
+};
+
+class NothingProvider final : public CredentialProvider {
+public:
+    [[nodiscard]] auto name() const -> std::string_view override { return "nothing"; }
+    auto load() -> Expected<std::optional<Credentials>> override {
+        ++loads;
+        return std::optional<Credentials>{};
+    }
+    int loads = 0;
+};
+
+struct Clocked {
+    std::chrono::system_clock::time_point now = std::chrono::system_clock::time_point(std::chrono::hours(500000));
+    auto policy() -> RefreshPolicy {
+        RefreshPolicy p;
+        p.now = [this] { return now; };
+        return p;
+    }
+};
+
+TEST(CredentialSource, SixtySecondCredentialsAreRenewedFromTheProviderThatGaveThem) {
+    Clocked clock;
+    auto nothing = std::make_unique<NothingProvider>();
+    auto* nothing_ptr = nothing.get();
+    auto counting = std::make_unique<CountingProvider>("container", &clock.now, 60s);
+    auto* provider = counting.get();
+    std::vector<std::unique_ptr<CredentialProvider>> providers;
+    providers.push_back(std::move(nothing));
+    providers.push_back(std::move(counting));
+    CredentialChain chain(std::move(providers));
+    auto source = chain.resolve_source(clock.policy());
+    ASSERT_TRUE(source.has_value()) << source.error().to_string();
+    ASSERT_TRUE((*source)->refreshable());
+    EXPECT_EQ(provider->loads, 1);
+    EXPECT_EQ(nothing_ptr->loads, 1);
+
+    // Within the first half of the lifetime: the same credentials, the provider is not asked.
+    clock.now += 29s;
+    auto first = (*source)->get();
+    ASSERT_TRUE(first.has_value());
+    EXPECT_EQ(first->access_key_id, "ASIAcontainer0001");
+    EXPECT_EQ(provider->loads, 1);
+    // Past half of it: renewed, from that provider only (the chain is not walked again).
+    clock.now += 2s;
+    auto second = (*source)->get();
+    ASSERT_TRUE(second.has_value());
+    EXPECT_EQ(second->access_key_id, "ASIAcontainer0002");
+    EXPECT_EQ(provider->loads, 2);
+    EXPECT_EQ(nothing_ptr->loads, 1);
+    EXPECT_EQ((*source)->renewals(), 1);
+    // A long upload: every request finds valid credentials, renewed every half lifetime.
+    for (int i = 0; i < 20; ++i) {
+        clock.now += 10s;
+        auto c = (*source)->get();
+        ASSERT_TRUE(c.has_value());
+        EXPECT_GT(*c->expiration, clock.now + 25s) << "step " << i;
+    }
+    EXPECT_EQ(provider->loads, 2 + 200 / 30);
+}
+
+TEST(CredentialSource, AFailedRenewalKeepsValidCredentialsAndIsAnErrorOnlyWhenTheyRunOut) {
+    Clocked clock;
+    auto provider = std::make_shared<CountingProvider>("imds", &clock.now, 600s);
+    auto initial = provider->load();
+    ASSERT_TRUE(initial && *initial);
+    CredentialSource source(**initial, provider, clock.policy());
+    provider->fail = true;
+    clock.now += 301s;  // inside the advisory window (half of 600 s)
+    auto kept = source.get();
+    ASSERT_TRUE(kept.has_value()) << kept.error().to_string();
+    EXPECT_EQ(kept->access_key_id, "ASIAimds0001");
+    const int asked = provider->loads;
+    clock.now += 1s;  // within the retry gap: not asked again
+    ASSERT_TRUE(source.get().has_value());
+    EXPECT_EQ(provider->loads, asked);
+    clock.now += 250s;  // 48 s left: inside the mandatory window (a quarter of 600 s)
+    auto failed = source.get();
+    ASSERT_FALSE(failed.has_value());
+    EXPECT_EQ(failed.error().code, ErrorCode::aws);
+    EXPECT_NE(failed.error().message.find("could not be renewed"), std::string::npos) << failed.error().to_string();
+    EXPECT_EQ(failed.error().to_string().find("secret-"), std::string::npos);
+    provider->fail = false;
+    auto renewed = source.get();
+    ASSERT_TRUE(renewed.has_value());
+    EXPECT_NE(renewed->access_key_id, "ASIAimds0001");
+}
+
+TEST(CredentialSource, AProviderWithNothingNewerIsAskedAgainAfterTheGapAndRejectedKeysAreRenewedOnce) {
+    Clocked clock;
+    auto provider = std::make_shared<CountingProvider>("web-identity", &clock.now, 3600s);
+    auto initial = provider->load();
+    CredentialSource source(**initial, provider, clock.policy());
+    provider->repeat = true;
+    clock.now += 3400s;  // advisory window (5 min)
+    ASSERT_TRUE(source.get().has_value());
+    EXPECT_EQ(provider->loads, 2);
+    clock.now += 2s;
+    ASSERT_TRUE(source.get().has_value());
+    EXPECT_EQ(provider->loads, 2) << "asked again within the retry gap";
+    clock.now += 10s;
+    ASSERT_TRUE(source.get().has_value());
+    EXPECT_EQ(provider->loads, 3);
+    // The server refuses the key: renewed once; the same key from the provider is no renewal.
+    const auto rejected = *source.get();
+    EXPECT_FALSE(source.renew_after_rejection(rejected));
+    provider->repeat = false;
+    EXPECT_TRUE(source.renew_after_rejection(rejected));
+    const int loads = provider->loads;
+    EXPECT_TRUE(source.renew_after_rejection(rejected)) << "another request renewed them already";
+    EXPECT_EQ(provider->loads, loads);
+}
+
+TEST(CredentialSource, CredentialsWithoutExpirationAreNeverRenewed) {
+    Credentials c;
+    c.access_key_id = "AKIASTATIC";
+    c.secret_access_key = util::Secret("s");
+    auto source = CredentialSource::fixed(c);
+    EXPECT_FALSE(source->refreshable());
+    EXPECT_FALSE(source->renew_after_rejection(c));
+    EXPECT_EQ(source->get()->access_key_id, "AKIASTATIC");
+    Environment env{{"AWS_ACCESS_KEY_ID", "AKIAENV"}, {"AWS_SECRET_ACCESS_KEY", "env-secret-value"}};
+    auto chained = make_default_chain(env, files_from("", ""), ProfileChoice{}).resolve_source();
+    ASSERT_TRUE(chained.has_value());
+    EXPECT_FALSE((*chained)->refreshable());
+}
+
 }  // namespace
 }  // namespace wheelhouse::s3
