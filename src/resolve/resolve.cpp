@@ -519,50 +519,36 @@ auto Resolver::exact_base_need(int node_id, std::size_t version, bool counts_as_
 auto Resolver::ensure_metadata(std::size_t project_index, std::size_t version) -> bool {
     Project& project = m_projects[project_index];
     VersionInfo& info = project.versions[version];
-    if (!info.deps_loaded && info.installed) {
-        // pip reads an installed distribution's own metadata and checks neither its Requires-Python nor its
-        // files; without the index's copy of that version nothing is known of its requirements (an image's
-        // installed set is consistent: what they need is installed too).
-        info.deps_loaded = true;
-        if (info.file == k_no_file) return true;
-        auto meta = m_provider.metadata(project.name, project.files[info.file]);
-        if (!meta) {
-            if (meta.error().code != ErrorCode::invalid_input) {
-                info.deps_loaded = false;
-                m_abort = meta.error();
-                return false;
-            }
-            return true;
-        }
-        if (auto reqs = meta->requires_dist()) info.requires_dist = std::move(*reqs);
-        for (const auto& e : meta->provides_extra) info.provides_extra.insert(pep508::canonicalize_name(e));
-        return true;
+    if (info.deps_loaded) return !info.unusable;
+    info.deps_loaded = true;
+    // An installed version the index lacks: nothing is known of its requirements (an image's installed set is
+    // consistent: what they need is installed too).
+    if (info.file == k_no_file) return true;
+    auto meta = m_provider.metadata(project.name, project.files[info.file]);
+    if (!meta && meta.error().code != ErrorCode::invalid_input) {
+        info.deps_loaded = false;
+        m_abort = meta.error();
+        return false;
     }
-    if (!info.deps_loaded) {
-        info.deps_loaded = true;
-        auto meta = m_provider.metadata(project.name, project.files[info.file]);
-        if (!meta) {
-            if (meta.error().code != ErrorCode::invalid_input) {
-                info.deps_loaded = false;
-                m_abort = meta.error();
-                return false;
-            }
-            info.unusable = "has unreadable metadata: " + meta.error().message;
-            info.broken_metadata = true;
-        } else {
-            auto reqs = meta->requires_dist();
-            auto python = meta->requires_python_specifier();
-            if (!reqs) {
-                info.unusable = "has unusable metadata: " + reqs.error().message;
-                info.broken_metadata = true;
-            } else if (python && !python->contains(m_python, true)) {
-                info.unusable = fmt::format("requires Python {}, but the target has Python {}", python->to_string(),
-                                            m_python.to_string());
-            } else {
-                info.requires_dist = std::move(*reqs);
-                for (const auto& e : meta->provides_extra) info.provides_extra.insert(pep508::canonicalize_name(e));
-            }
-        }
+    // pip reads an installed distribution's own metadata and checks neither its Requires-Python nor its files:
+    // where the index's copy of that version cannot be used, it is kept without requirements.
+    auto reqs = meta ? meta->requires_dist() : Expected<std::vector<pep508::Requirement>>(unexpected(meta.error()));
+    if (info.installed) {
+        if (reqs) info.requires_dist = std::move(*reqs);
+    } else if (!meta) {
+        info.unusable = "has unreadable metadata: " + meta.error().message;
+        info.broken_metadata = true;
+    } else if (!reqs) {
+        info.unusable = "has unusable metadata: " + reqs.error().message;
+        info.broken_metadata = true;
+    } else if (auto python = meta->requires_python_specifier(); python && !python->contains(m_python, true)) {
+        info.unusable = fmt::format("requires Python {}, but the target has Python {}", python->to_string(),
+                                    m_python.to_string());
+    } else {
+        info.requires_dist = std::move(*reqs);
+    }
+    if (meta && !info.unusable) {
+        for (const auto& e : meta->provides_extra) info.provides_extra.insert(pep508::canonicalize_name(e));
     }
     return !info.unusable;
 }

@@ -13,19 +13,8 @@ namespace {
 
 using testing::MemoryIndex;
 using testing::Release;
-
-auto target() -> tags::Target {
-    tags::TargetOptions options;
-    options.python_version = "3.11";
-    options.platforms = {"manylinux_2_34_x86_64"};
-    return tags::Target::from_options(options, "image-test").value();
-}
-
-auto req(std::string_view text) -> pep508::Requirement {
-    auto r = pep508::Requirement::parse(text);
-    EXPECT_TRUE(r.has_value()) << text;
-    return r ? *r : pep508::Requirement{};
-}
+using testing::mwaa_target;
+using testing::req;
 
 auto installed(std::string name, std::optional<std::string> version) -> InstalledDistribution {
     InstalledDistribution d;
@@ -37,7 +26,7 @@ auto installed(std::string name, std::optional<std::string> version) -> Installe
 auto request(std::initializer_list<std::string_view> requirements, std::vector<InstalledDistribution> image)
     -> Request {
     Request r;
-    r.target = target();
+    r.target = mwaa_target();
     int line = 0;
     for (auto text : requirements) r.requirements.push_back({req(text), "requirements.txt:" + std::to_string(++line)});
     r.installed = std::move(image);

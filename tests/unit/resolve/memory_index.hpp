@@ -1,6 +1,8 @@
 // An in-memory IndexProvider for resolver tests: projects, releases and files built from data.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <map>
 #include <optional>
 #include <set>
@@ -107,5 +109,21 @@ public:
 private:
     std::map<std::string, std::vector<Release>> m_projects;
 };
+
+// CPython 3.11 on manylinux_2_34_x86_64 (and every older level), as MWAA's 2.x images run it.
+inline auto mwaa_target() -> tags::Target {
+    tags::TargetOptions options;
+    options.python_version = "3.11";
+    options.platforms = {"manylinux_2_34_x86_64"};
+    auto target = tags::Target::from_options(options, "mwaa-test");
+    EXPECT_TRUE(target.has_value());
+    return target ? *target : tags::Target{};
+}
+
+inline auto req(std::string_view text) -> pep508::Requirement {
+    auto r = pep508::Requirement::parse(text);
+    EXPECT_TRUE(r.has_value()) << text;
+    return r ? *r : pep508::Requirement{};
+}
 
 }  // namespace wheelhouse::resolve::testing

@@ -17,21 +17,8 @@ namespace {
 
 using testing::MemoryIndex;
 using testing::Release;
-
-auto mwaa_target() -> tags::Target {
-    tags::TargetOptions options;
-    options.python_version = "3.11";
-    options.platforms = {"manylinux_2_34_x86_64"};
-    auto target = tags::Target::from_options(options, "mwaa-test");
-    EXPECT_TRUE(target.has_value());
-    return target ? *target : tags::Target{};
-}
-
-auto req(std::string_view text) -> pep508::Requirement {
-    auto r = pep508::Requirement::parse(text);
-    EXPECT_TRUE(r.has_value()) << text;
-    return r ? *r : pep508::Requirement{};
-}
+using testing::mwaa_target;
+using testing::req;
 
 auto request(std::initializer_list<std::string_view> requirements) -> Request {
     Request r;
