@@ -332,6 +332,7 @@ auto fetch_all(const BuildOptions& options, Plan& plan, http::Engine& engine, co
     fetch::FetchOptions fetch_options;
     fetch_options.offline = options.offline;
     fetch_options.require_hashes = plan.require_hashes;
+    fetch_options.verify_cache_hits = plan.require_hashes || options.locked.has_value();  // the user's digests
     auto fetch_here = [&](std::vector<fetch::WheelRequest> batch,
                           const std::vector<std::size_t>& where) -> Expected<void> {
         if (batch.empty()) return {};

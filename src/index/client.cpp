@@ -693,6 +693,7 @@ auto Client::create(http::Engine& engine, ClientOptions options) -> Expected<Cli
     auto impl = std::make_unique<Impl>();
     impl->engine = &engine;
     if (options.cache_dir) {
+        if (auto ok = cache::prepare_cache_dir(*options.cache_dir); !ok) return unexpected(std::move(ok).error());
         impl->cache.emplace(*options.cache_dir);
         impl->metadata_root = *options.cache_dir / "metadata-v1";
     }
