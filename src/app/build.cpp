@@ -88,6 +88,8 @@ struct Plan {
     // Hash-checking mode: each package's wheel must match one of its --hash digests; nothing else counts.
     bool require_hashes = false;
     std::map<std::string, std::vector<std::string>> allowed_sha256;  // canonical project -> digests
+    // Same order as packages: the core metadata the resolution read (none for a lock), checked against the wheel.
+    std::vector<std::optional<ClientProvider::UsedMetadata>> used_metadata;
 };
 
 auto make_http_options(const BuildOptions& options, const std::vector<std::string>& trusted_hosts) -> http::Options {
@@ -192,6 +194,7 @@ auto plan_from_resolution(const BuildOptions& options, const Inputs& inputs, htt
         versions[p.name] = locked.version;
         plan.packages.push_back(std::move(locked));
         plan.fetch_urls.push_back(index::with_credentials(p.file.url, inputs.sources));
+        plan.used_metadata.push_back(provider.used_metadata(p.file.url));
     }
     std::set<std::string> pinned;
     const auto environment = options.target.marker_environment();
@@ -397,6 +400,11 @@ auto fetch_all(const BuildOptions& options, Plan& plan, http::Engine& engine, co
         if (plan.require_hashes) {  // also covers wheels from --find-links folders, which have no index digest
             auto allowed = check_hash_allowed(plan.allowed_sha256, p.name, p.version, p.filename, fetched[i]->sha256);
             if (!allowed) return unexpected(std::move(allowed).error());
+        }
+        if (i < plan.used_metadata.size() && plan.used_metadata[i]) {  // the wheel says what the resolution read
+            const auto& read = *plan.used_metadata[i];
+            auto same = index::check_wheel_metadata(fetched[i]->path, p.filename, read.metadata, read.source);
+            if (!same) return unexpected(std::move(same).error());
         }
         // What the bundle holds is what was checked: record the real digest and size.
         p.sha256 = fetched[i]->sha256;

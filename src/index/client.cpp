@@ -577,8 +577,12 @@ struct Client::Impl {
 
     // ---- metadata cache ----------------------------------------------------------------------------
     // Core metadata never changes for given bytes, so it is stored by content: under the sha256 of the
-    // .metadata file (checked again on every read) or, for metadata read out of a wheel, under the wheel's
-    // sha256. Without a known sha256 there is no key and nothing is cached.
+    // .metadata file (checked again on every read), or, for metadata read out of a whole wheel whose bytes
+    // matched the page's sha256, under that digest. Metadata read by range requests is not stored: the page's
+    // digest for the wheel is only a claim until the whole file is read, and an index that lists a real
+    // wheel's digest with a crafted zip would otherwise choose the dependencies of every later build that
+    // shares the cache. ("wheel-sha256/", where older versions stored range reads too, is not read.)
+    static constexpr std::string_view k_checked_wheel_kind = "checked-wheel-sha256";
 
     static auto sha256_of(const std::map<std::string, std::string>& hashes) -> std::optional<std::string> {
         auto it = hashes.find("sha256");
@@ -604,10 +608,14 @@ struct Client::Impl {
                 if (data && util::sha256_hex(*data) == *hex) text = std::move(*data);
             }
         }
-        if (!text) {
+        // A PEP 658 file the page gives a digest for is the verifiable source: it is fetched rather than lose to
+        // an entry whose origin cannot be checked now.
+        const bool verifiable_pep658 =
+            options.use_pep658 && file.metadata.available && sha256_of(file.metadata.hashes).has_value();
+        if (!text && !verifiable_pep658) {
             if (auto hex = sha256_of(file.hashes)) {
                 std::error_code ec;
-                const auto path = metadata_cache_path("wheel-sha256", *hex);
+                const auto path = metadata_cache_path(k_checked_wheel_kind, *hex);
                 if (fs::is_regular_file(path, ec)) {
                     if (auto data = util::read_file(path)) text = std::move(*data);
                 }
@@ -625,13 +633,14 @@ struct Client::Impl {
         std::optional<fs::path> path;
         if (meta.source == MetadataSource::pep658) {
             if (auto hex = sha256_of(file.metadata.hashes)) path = metadata_cache_path("sha256", *hex);
-        } else if (meta.source == MetadataSource::range || meta.source == MetadataSource::whole_file) {
-            if (auto hex = sha256_of(file.hashes)) path = metadata_cache_path("wheel-sha256", *hex);
+        } else if (meta.source == MetadataSource::whole_file) {
+            // from_whole_file / whole_file_metadata checked the bytes against this digest before reading them.
+            if (auto hex = sha256_of(file.hashes)) path = metadata_cache_path(k_checked_wheel_kind, *hex);
         }
         if (!path) return;
         // Only what came from the network gets here, so an entry that exists was damaged: replace it. Entries
         // under the metadata's own digest are checked when read and need no fsync; those under the wheel's
-        // digest are not checkable, so they are synced.
+        // digest cannot be checked again when read, so they are synced.
         std::error_code ec;
         fs::create_directories(path->parent_path(), ec);
         const auto durability =
