@@ -156,6 +156,8 @@ public:
         request.headers.emplace_back("Accept", "application/xml");
         request.body = http::Body::memory(std::move(body));
         request.error_status_is_error = false;
+        request.follow_redirects = false;  // the token is in the body: it goes to this endpoint only
+        request.max_body = http::max_credentials_bytes;
         auto response = engine->fetch(std::move(request));
         if (!response) {
             auto e = std::move(response).error();
@@ -254,6 +256,8 @@ public:
         if (!engine) return unexpected(std::move(engine).error());
         http::Request request(url);
         request.error_status_is_error = false;
+        request.follow_redirects = false;  // the authorization token goes to this endpoint only
+        request.max_body = http::max_credentials_bytes;
         request.headers.emplace_back("Accept", "application/json");
         if (token) request.headers.emplace_back("Authorization", token->reveal());
         auto response = engine->fetch(std::move(request));
@@ -309,6 +313,8 @@ public:
         token_request.body = http::Body::memory({});
         token_request.headers.emplace_back("X-aws-ec2-metadata-token-ttl-seconds", "21600");
         token_request.error_status_is_error = false;
+        token_request.follow_redirects = false;
+        token_request.max_body = http::max_credentials_bytes;
         auto token_response = engine->fetch(std::move(token_request));
         // No metadata service here (not on EC2): not configured.
         if (!token_response) return std::optional<Credentials>{};
@@ -325,6 +331,8 @@ public:
         auto get = [&](const std::string& path) -> Expected<http::Response> {
             http::Request r(base + path);
             r.error_status_is_error = false;
+            r.follow_redirects = false;  // the session token goes to the metadata service only
+            r.max_body = http::max_credentials_bytes;
             r.headers.emplace_back("X-aws-ec2-metadata-token", token.reveal());
             return engine->fetch(std::move(r));
         };
