@@ -234,6 +234,7 @@ auto download_constraints(const std::string& url, http::Engine& engine, const st
         if (cached && cached->fresh(now)) return cached->body;
     }
     http::Request request(url);
+    request.max_body = http::max_document_bytes;
     request.headers.emplace_back("Accept", std::string(accept));
     if (cached) {
         for (auto& header : cached->conditional_headers()) request.headers.push_back(header);
@@ -317,7 +318,9 @@ auto essential_pins(const tags::Preset& preset) -> std::vector<std::string> {
 
 auto make_fetcher(http::Engine& engine) -> reqfile::Fetcher {
     return [&engine](std::string_view url) -> Expected<std::string> {
-        auto response = engine.fetch(http::Request(std::string(url)));
+        http::Request request{std::string(url)};
+        request.max_body = http::max_document_bytes;  // a requirements file is kilobytes
+        auto response = engine.fetch(std::move(request));
         if (!response) return unexpected(std::move(response).error());
         return std::move(response->body);
     };

@@ -45,6 +45,8 @@ namespace {
 
 // Longer page URLs are refused before asking (servers answer 414 from about 8 KiB on).
 constexpr std::size_t max_page_url = 16 * 1024;
+// A wheel of 100,000 files has a central directory of about 10 MB.
+constexpr std::uint64_t max_central_directory_bytes = 64ULL << 20;
 
 auto is_file_url(std::string_view url) -> bool {
     return util::starts_with_icase(url, "file:");
@@ -213,6 +215,7 @@ struct Client::Impl {
                 continue;
             }
             http::Request request(job.url);
+            request.max_body = http::max_index_page_bytes;
             request.headers.emplace_back("Accept", std::string(accept));
             if (cache) {
                 job.cached = cache->lookup(job.url, accept);
@@ -466,6 +469,9 @@ struct Client::Impl {
     auto range(const std::string& url, std::uint64_t first, std::uint64_t last) -> Expected<http::Response> {
         http::Request request(url);
         request.headers.emplace_back("Range", fmt::format("bytes={}-{}", first, last));
+        // A server that answers a range with more than was asked is not believed any further than that; one
+        // that ignores the Range header for the tail sends the whole file (used as such, up to the memory cap).
+        if (last - first + 1 > options.range_tail) request.max_body = last - first + 1;
         ++stats.range_requests;
         return get(std::move(request));
     }
@@ -496,6 +502,10 @@ struct Client::Impl {
         if (tail->body.size() != *size - tail_start) return std::nullopt;
         auto where = find_central_directory(tail->body, *size);
         if (!where) return unexpected(std::move(where).error());
+        // The sizes below come from the server's zip fields: they are checked before any byte is asked for.
+        if (where->size > max_central_directory_bytes) {
+            return too_large_in_zip(file, "central directory", where->size, max_central_directory_bytes);
+        }
         std::string directory;
         if (where->offset >= tail_start) {
             directory = tail->body.substr(static_cast<std::size_t>(where->offset - tail_start),
@@ -511,6 +521,11 @@ struct Client::Impl {
         if (!members) return unexpected(std::move(members).error());
         auto member = find_metadata_member(*members);
         if (!member) return unexpected(std::move(member).error());
+        if (member->compressed_size > http::max_metadata_bytes ||
+            member->uncompressed_size > http::max_metadata_bytes) {
+            return too_large_in_zip(file, member->name, std::max(member->compressed_size, member->uncompressed_size),
+                                    http::max_metadata_bytes);
+        }
         // The local header's name and extra field lengths are only known once it is read; ask for the
         // header, a generous allowance for them, and the data in one request.
         const std::uint64_t want_end = std::min<std::uint64_t>(
@@ -528,6 +543,16 @@ struct Client::Impl {
         auto text = extract_member(bytes, *member);
         if (!text) return unexpected(std::move(text).error());
         return parse_metadata(std::move(*text), file, MetadataSource::range, read);
+    }
+
+    static auto too_large_in_zip(const Candidate& file, std::string_view what, std::uint64_t size, std::uint64_t limit)
+        -> Expected<CoreMetadata> {
+        return make_error(ErrorCode::network,
+                          fmt::format("{}: the server's zip says its {} has {} bytes, more than the {} allowed",
+                                      util::redact_url(file.url), util::elide(what, 200), size, limit),
+                          {},
+                          "a wheel's METADATA is a few kilobytes: the index serves a broken or hostile file; do not "
+                          "use this index, or pin another version");
     }
 
     auto from_whole_file(const Candidate& file, std::string bytes, std::uint64_t read) -> Expected<CoreMetadata> {
@@ -662,6 +687,7 @@ struct Client::Impl {
             } else if (options.use_pep658 && file.metadata.available) {
                 owners.push_back(i);
                 requests.emplace_back(authorized(file.metadata_url()));
+                requests.back().max_body = http::max_metadata_bytes;
             }
         }
         stats.requests += requests.size();
