@@ -185,7 +185,7 @@ auto plan_from_resolution(const BuildOptions& options, const Inputs& inputs, htt
         locked.name = p.name;
         locked.version = p.version.to_string();
         locked.filename = p.file.filename;
-        locked.url = cache::strip_credentials(p.file.url);
+        locked.url = util::stored_url(p.file.url);
         if (auto it = p.file.hashes.find("sha256"); it != p.file.hashes.end()) locked.sha256 = it->second;
         locked.size = p.file.size;
         locked.extras = p.extras;

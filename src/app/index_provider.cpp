@@ -7,6 +7,7 @@
 #include "wheelhouse/cache/http_cache.hpp"
 #include "wheelhouse/pep440/specifier.hpp"
 #include "wheelhouse/tags/filename.hpp"
+#include "wheelhouse/util/secret.hpp"
 #include "wheelhouse/util/strings.hpp"
 
 namespace wheelhouse::app {
@@ -201,7 +202,7 @@ auto ClientProvider::used_metadata(std::string_view url) const -> std::optional<
 auto ClientProvider::origin(std::string_view url) const -> std::string {
     auto it = m_by_url.find(url);
     if (it == m_by_url.end()) return {};
-    return cache::strip_credentials(it->second.index);
+    return util::stored_url(it->second.index);
 }
 
 }  // namespace wheelhouse::app

@@ -363,7 +363,7 @@ auto read_inputs(const InputOptions& options, http::Engine& engine) -> Expected<
                 auto bytes = util::read_file(name);
                 if (bytes) sha = util::sha256_hex(*bytes);
             }
-            inputs.files.push_back({constraint ? "constraints" : "requirements", util::redact_url(name), sha});
+            inputs.files.push_back({constraint ? "constraints" : "requirements", util::stored_url(name), sha});
         }
         for (const auto& w : parsed->warnings) inputs.warnings.push_back(w.location.to_string() + ": " + w.message);
         const auto& o = parsed->options;

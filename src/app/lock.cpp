@@ -11,6 +11,7 @@
 #include "wheelhouse/index/index.hpp"
 #include "wheelhouse/util/file.hpp"
 #include "wheelhouse/util/hash.hpp"
+#include "wheelhouse/util/secret.hpp"
 #include "wheelhouse/util/strings.hpp"
 
 namespace wheelhouse::app {
@@ -64,7 +65,7 @@ auto required_by_json(const std::vector<resolve::RequiredBy>& list) -> nlohmann:
 
 // Index URLs in the pinned file: credentials never leave the process (pip finds them in ~/.netrc or a keyring).
 auto public_url(std::string_view url) -> std::string {
-    return cache::strip_credentials(url);
+    return util::stored_url(url);
 }
 
 }  // namespace

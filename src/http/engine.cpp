@@ -15,6 +15,7 @@
 #include "curl_handles.hpp"
 #include "wheelhouse/http/http.hpp"
 #include "wheelhouse/util/file.hpp"
+#include "wheelhouse/util/secret.hpp"
 #include "wheelhouse/util/strings.hpp"
 
 namespace wheelhouse::http {
@@ -121,7 +122,7 @@ auto split_credentials(std::string_view raw, bool path_as_is = false) -> Expecte
     if (!origin) return unexpected(std::move(origin).error());
     if (origin->scheme != "http" && origin->scheme != "https") {
         return make_error(ErrorCode::invalid_input,
-                          fmt::format("unsupported URL scheme '{}' in {}", origin->scheme, detail::shown_url(raw)), {},
+                          fmt::format("unsupported URL scheme '{}' in {}", origin->scheme, util::redact_url(raw)), {},
                           "only http:// and https:// URLs are fetched over the network");
     }
     detail::UrlHandle handle(curl_url());
@@ -129,7 +130,7 @@ auto split_credentials(std::string_view raw, bool path_as_is = false) -> Expecte
     const std::string copy(raw);
     // Without CURLU_PATH_AS_IS the URL API folds "." and ".." segments, as the transfer itself would.
     if (curl_url_set(handle.get(), CURLUPART_URL, copy.c_str(), path_as_is ? CURLU_PATH_AS_IS : 0U) != CURLUE_OK) {
-        return make_error(ErrorCode::invalid_input, fmt::format("not a valid URL: {}", detail::shown_url(raw)), {},
+        return make_error(ErrorCode::invalid_input, fmt::format("not a valid URL: {}", util::redact_url(raw)), {},
                           "check the URL: it must look like https://host/path (characters such as spaces must be "
                           "percent-encoded)");
     }
@@ -163,7 +164,7 @@ auto is_redirect_status(long status) -> bool {
 auto refused_plain_http(const Origin& origin, std::string_view url) -> Unexpected<Error> {
     return make_error(
         ErrorCode::usage,
-        fmt::format("refusing plain http:// to {} (not a trusted host): {}", host_port(origin), detail::shown_url(url)),
+        fmt::format("refusing plain http:// to {} (not a trusted host): {}", host_port(origin), util::redact_url(url)),
         {},
         fmt::format("use https://, or if this host is safe without TLS pass --trusted-host {} "
                     "(or --trusted-host {} for any port)",
@@ -227,7 +228,7 @@ struct Engine::Impl {
                 upload = nullptr;
             }
         }
-        [[nodiscard]] auto redacted_url() const -> std::string { return detail::shown_url(request.url); }
+        [[nodiscard]] auto redacted_url() const -> std::string { return util::redact_url(request.url); }
         void emit(Event event) const {
             if (reporter == nullptr) return;
             event.request = index;
@@ -623,7 +624,7 @@ struct Engine::Impl {
                                   fmt::format("{} {}: the server redirects (HTTP {}) to {}, and this request is not "
                                               "sent anywhere else",
                                               method_name(t.request.method), t.redacted_url(), status,
-                                              detail::shown_url(target)),
+                                              util::redact_url(target)),
                                   {},
                                   "use the final address directly (check the endpoint URL setting)",
                                   {}});

@@ -270,16 +270,22 @@ struct Client::Impl {
                         : "check that the index URL is right and that the server works"));
                 continue;
             }
-            if (cache) {
-                if (auto page = cache::HttpCache::page_from_response(job.url, accept, *response, done)) {
-                    (void)cache->store(job.url, *page);
-                }
-            }
             // The final URL after redirects is where relative links point from. The engine reports it
             // redacted, so only use it when the request carried no credentials.
             const std::string base =
                 response->url.empty() || response->url.find("***") != std::string::npos ? job.url : response->url;
-            out.push_back(parse_page(response->body, response->content_type().value_or("text/html"), base, job.label));
+            auto parsed = parse_page(response->body, response->content_type().value_or("text/html"), base, job.label);
+            // A page whose links carry access tokens (presigned URLs, ?token=) is not kept: the cache would hold
+            // the secrets, and the signatures expire anyway.
+            const bool secret_links =
+                parsed && std::any_of(parsed->candidates.begin(), parsed->candidates.end(),
+                                      [](const Candidate& c) { return util::has_secret_query(c.url); });
+            if (cache && !secret_links) {
+                if (auto page = cache::HttpCache::page_from_response(job.url, accept, *response, done)) {
+                    (void)cache->store(job.url, *page);
+                }
+            }
+            out.push_back(std::move(parsed));
         }
         for (std::size_t i = 0; i < out.size(); ++i) {
             auto& page = out[i];

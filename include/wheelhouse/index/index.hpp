@@ -94,8 +94,9 @@ struct Sources {
 };
 
 // `url` with the user:password of the first index or find-links URL on the same origin (scheme, host, port),
-// unless it has its own. Candidates and lock files hold URLs without credentials; their downloads need them
-// back, as pip matches credentials per host.
+// unless it has its own, and with each secret query value that a file stored as "***" (util::stored_url:
+// "?token=***") taken from the first such URL on the same origin that has that parameter. Candidates and lock
+// files hold URLs without credentials; their downloads need them back, as pip matches credentials per host.
 auto with_credentials(std::string_view url, const Sources& sources) -> std::string;
 
 struct ClientOptions {
