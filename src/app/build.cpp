@@ -92,6 +92,8 @@ struct Plan {
     // Hash-checking mode: each package's wheel must match one of its --hash digests; nothing else counts.
     bool require_hashes = false;
     std::map<std::string, std::vector<std::string>> allowed_sha256;  // canonical project -> digests
+    // Same order as packages: the core metadata the resolution read (none for a lock), checked against the wheel.
+    std::vector<std::optional<ClientProvider::UsedMetadata>> used_metadata;
 };
 
 // "file:line" -> Origin, for constraints that went through the resolver's representation.
@@ -179,6 +181,7 @@ auto plan_from_resolution(const BuildOptions& options, PreparedInputs& prepared,
         if (p.replaces && inputs.installed) plan.warnings.push_back(replacement_warning(p, *inputs.installed));
         plan.packages.push_back(std::move(p));
         plan.fetch_urls.push_back(std::move(resolved->fetch_urls[i]));
+        plan.used_metadata.push_back(std::move(resolved->used_metadata[i]));
     }
     std::set<std::string> pinned;
     const auto environment = options.target.marker_environment();
@@ -335,6 +338,7 @@ auto fetch_all(const BuildOptions& options, Plan& plan, http::Engine& engine, co
     fetch::FetchOptions fetch_options;
     fetch_options.offline = options.offline;
     fetch_options.require_hashes = plan.require_hashes;
+    fetch_options.verify_cache_hits = plan.require_hashes || options.locked.has_value();  // the user's digests
     auto fetch_here = [&](std::vector<fetch::WheelRequest> batch,
                           const std::vector<std::size_t>& where) -> Expected<void> {
         if (batch.empty()) return {};
@@ -399,6 +403,11 @@ auto fetch_all(const BuildOptions& options, Plan& plan, http::Engine& engine, co
         if (plan.require_hashes) {  // also covers wheels from --find-links folders, which have no index digest
             auto allowed = check_hash_allowed(plan.allowed_sha256, p.name, p.version, p.filename, fetched[i]->sha256);
             if (!allowed) return unexpected(std::move(allowed).error());
+        }
+        if (i < plan.used_metadata.size() && plan.used_metadata[i]) {  // the wheel says what the resolution read
+            const auto& read = *plan.used_metadata[i];
+            auto same = index::check_wheel_metadata(fetched[i]->path, p.filename, read.metadata, read.source);
+            if (!same) return unexpected(std::move(same).error());
         }
         // What the bundle holds is what was checked: record the real digest and size.
         p.sha256 = fetched[i]->sha256;

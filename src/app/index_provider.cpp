@@ -7,6 +7,7 @@
 #include "wheelhouse/cache/http_cache.hpp"
 #include "wheelhouse/pep440/specifier.hpp"
 #include "wheelhouse/tags/filename.hpp"
+#include "wheelhouse/util/secret.hpp"
 #include "wheelhouse/util/strings.hpp"
 
 namespace wheelhouse::app {
@@ -78,6 +79,7 @@ auto ClientProvider::metadata(std::string_view project, const resolve::Candidate
     }
     (void)project;
     auto core = m_client.metadata(candidate->second);
+    if (core) m_metadata_source.emplace(file.url, index::describe_metadata_source(candidate->second, core->source));
     Expected<metadata::Metadata> result = core ? Expected<metadata::Metadata>(std::move(core->parsed))
                                                : Expected<metadata::Metadata>(unexpected(core.error()));
     m_metadata.emplace(file.url, result);
@@ -174,6 +176,9 @@ auto ClientProvider::prefetch_metadata(const std::vector<std::string>& projects)
         // Failures are kept too: metadata() hands them to the resolver if it ever asks for that file (asking the
         // server again would turn a hash mismatch into a silent second download).
         const bool usable = results[i].has_value();
+        if (usable) {
+            m_metadata_source.emplace(wanted[i].url, index::describe_metadata_source(wanted[i], results[i]->source));
+        }
         m_metadata.emplace(wanted[i].url, results[i] ? Expected<metadata::Metadata>(std::move(results[i]->parsed))
                                                      : Expected<metadata::Metadata>(unexpected(results[i].error())));
         if (usable && m_on_likely && kept.count(wanted[i].url) == 0) m_on_likely(wanted[i]);
@@ -211,10 +216,17 @@ void ClientProvider::prefetch(const std::vector<std::string>& projects) {
     }
 }
 
+auto ClientProvider::used_metadata(std::string_view url) const -> std::optional<UsedMetadata> {
+    auto meta = m_metadata.find(url);
+    if (meta == m_metadata.end() || !meta->second) return std::nullopt;
+    auto source = m_metadata_source.find(url);
+    return UsedMetadata{*meta->second, source != m_metadata_source.end() ? source->second : std::string("the index")};
+}
+
 auto ClientProvider::origin(std::string_view url) const -> std::string {
     auto it = m_by_url.find(url);
     if (it == m_by_url.end()) return {};
-    return cache::strip_credentials(it->second.index);
+    return util::stored_url(it->second.index);
 }
 
 }  // namespace wheelhouse::app

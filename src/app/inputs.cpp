@@ -96,6 +96,7 @@ auto download_constraints(const std::string& url, http::Engine& engine, const st
         if (cached && cached->fresh(now)) return cached->body;
     }
     http::Request request(url);
+    request.max_body = http::max_document_bytes;
     request.headers.emplace_back("Accept", std::string(accept));
     if (cached) {
         for (auto& header : cached->conditional_headers()) request.headers.push_back(header);
@@ -239,7 +240,9 @@ auto essential_pins(const image::Preset& preset) -> std::vector<std::string> {
 
 auto make_fetcher(http::Engine& engine) -> reqfile::Fetcher {
     return [&engine](std::string_view url) -> Expected<std::string> {
-        auto response = engine.fetch(http::Request(std::string(url)));
+        http::Request request{std::string(url)};
+        request.max_body = http::max_document_bytes;  // a requirements file is kilobytes
+        auto response = engine.fetch(std::move(request));
         if (!response) return unexpected(std::move(response).error());
         return std::move(response->body);
     };
@@ -282,7 +285,7 @@ auto read_inputs(const InputOptions& options, http::Engine& engine) -> Expected<
                 auto bytes = util::read_file(name);
                 if (bytes) sha = util::sha256_hex(*bytes);
             }
-            inputs.files.push_back({constraint ? "constraints" : "requirements", util::redact_url(name), sha});
+            inputs.files.push_back({constraint ? "constraints" : "requirements", util::stored_url(name), sha});
         }
         for (const auto& w : parsed->warnings) inputs.warnings.push_back(w.location.to_string() + ": " + w.message);
         const auto& o = parsed->options;

@@ -11,6 +11,7 @@
 #include "wheelhouse/index/index.hpp"
 #include "wheelhouse/util/file.hpp"
 #include "wheelhouse/util/hash.hpp"
+#include "wheelhouse/util/secret.hpp"
 #include "wheelhouse/util/strings.hpp"
 
 namespace wheelhouse::app {
@@ -56,7 +57,7 @@ auto fill_missing_hashes(std::vector<LockedPackage>& packages, http::Engine& eng
 
 // Index URLs in the pinned file: credentials never leave the process (pip finds them in ~/.netrc or a keyring).
 auto public_url(std::string_view url) -> std::string {
-    return cache::strip_credentials(url);
+    return util::stored_url(url);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include "wheelhouse/app/index_provider.hpp"
 #include "wheelhouse/cache/http_cache.hpp"
+#include "wheelhouse/util/secret.hpp"
 #include "wheelhouse/resolve/resolve.hpp"
 
 namespace wheelhouse::app {
@@ -74,7 +75,7 @@ auto resolve_for_target(PreparedInputs& prepared, const tags::Target& target, co
         locked.name = p.name;
         locked.version = p.version_known ? p.version.to_string() : std::string();
         locked.filename = p.file.filename;
-        locked.url = cache::strip_credentials(p.file.url);
+        locked.url = util::stored_url(p.file.url);
         if (auto it = p.file.hashes.find("sha256"); it != p.file.hashes.end()) locked.sha256 = it->second;
         locked.size = p.file.size;
         locked.is_wheel = p.is_wheel;
@@ -86,6 +87,7 @@ auto resolve_for_target(PreparedInputs& prepared, const tags::Target& target, co
         out.packages.push_back(std::move(locked));
         out.fetch_urls.push_back(p.file.url.empty() ? std::string()
                                                     : index::with_credentials(p.file.url, inputs.sources));
+        out.used_metadata.push_back(p.file.url.empty() ? std::nullopt : provider.used_metadata(p.file.url));
     }
     out.requests = client->stats().requests;
     return out;

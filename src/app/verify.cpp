@@ -541,7 +541,8 @@ auto verify(const VerifyOptions& options) -> Expected<VerifyResult> {
             if (member == bundle::k_constraints_name) {
                 text = contents->constraints;
             } else if (contents->reader.find(member) != nullptr) {
-                if (auto bytes = contents->reader.read(member)) text = std::move(*bytes);
+                if (auto bytes = contents->reader.read(member, bundle::k_max_constraints_size))
+                    text = std::move(*bytes);
             }
         }
         if (!text) {

@@ -195,7 +195,8 @@ auto WheelReader::find(std::string_view name) const -> const Entry* {
     return nullptr;
 }
 
-auto WheelReader::read(std::string_view name) const -> Expected<std::string> {
+auto WheelReader::read(std::string_view name, std::optional<std::uint64_t> max_bytes) const -> Expected<std::string> {
+    const std::uint64_t limit = std::min(m_limits.max_member_size, max_bytes.value_or(m_limits.max_member_size));
     const auto* known = find(name);
     if (known == nullptr) {
         return make_error(ErrorCode::not_found, fmt::format("the wheel has no member '{}'", name),
@@ -223,7 +224,13 @@ auto WheelReader::read(std::string_view name) const -> Expected<std::string> {
             continue;
         }
         std::string out;
-        out.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(known->size, m_limits.max_member_size)));
+        if (known->size > limit) {
+            return bad_wheel(
+                m_filename,
+                fmt::format("member '{}' has {} bytes, more than the {} allowed for it", name, known->size, limit),
+                k_bomb_hint);
+        }
+        out.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(known->size, limit)));
         char buffer[64 * 1024];
         for (;;) {
             auto n = archive_read_data(a->get(), buffer, sizeof buffer);
@@ -234,11 +241,9 @@ auto WheelReader::read(std::string_view name) const -> Expected<std::string> {
                                  k_damaged_hint);
             }
             // The header can lie about the size: count the bytes that actually come out.
-            if (out.size() + static_cast<std::size_t>(n) > m_limits.max_member_size) {
-                return bad_wheel(
-                    m_filename,
-                    fmt::format("member '{}' expands beyond the {} byte limit", name, m_limits.max_member_size),
-                    k_bomb_hint);
+            if (out.size() + static_cast<std::size_t>(n) > limit) {
+                return bad_wheel(m_filename, fmt::format("member '{}' expands beyond the {} byte limit", name, limit),
+                                 k_bomb_hint);
             }
             out.append(buffer, static_cast<std::size_t>(n));
         }
@@ -249,19 +254,19 @@ auto WheelReader::read(std::string_view name) const -> Expected<std::string> {
 }
 
 auto WheelReader::read_metadata() const -> Expected<std::string> {
-    return read(m_dist_info + "/METADATA");
+    return read(m_dist_info + "/METADATA", max_metadata_member_size);
 }
 
 auto WheelReader::read_wheel_info() const -> Expected<WheelInfo> {
     auto name = m_dist_info + "/WHEEL";
-    auto text = read(name);
+    auto text = read(name, max_metadata_member_size);
     if (!text) return unexpected(std::move(text).error());
     return parse_wheel_info(*text, m_filename + ":" + name);
 }
 
 auto WheelReader::read_record() const -> Expected<std::vector<RecordEntry>> {
     auto name = m_dist_info + "/RECORD";
-    auto text = read(name);
+    auto text = read(name, max_record_member_size);
     if (!text) return unexpected(std::move(text).error());
     return parse_record(*text, m_filename + ":" + name);
 }

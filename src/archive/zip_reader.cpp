@@ -176,7 +176,7 @@ auto ZipReader::find(std::string_view name) const -> const Entry* {
     return nullptr;
 }
 
-auto ZipReader::read(std::string_view name) const -> Expected<std::string> {
+auto ZipReader::read(std::string_view name, std::optional<std::uint64_t> max_bytes) const -> Expected<std::string> {
     const auto* known = find(name);
     if (known == nullptr) {
         return make_error(ErrorCode::not_found, fmt::format("the zip has no member '{}'", name),
@@ -184,7 +184,8 @@ auto ZipReader::read(std::string_view name) const -> Expected<std::string> {
     }
     if (known->is_dir || known->is_symlink) return not_a_file(m_path, *known);
     std::string out;
-    auto n = stream_member(m_path, name, m_limits.max_member_size, [&](const char* data, std::size_t size) {
+    const auto limit = std::min(m_limits.max_member_size, max_bytes.value_or(m_limits.max_member_size));
+    auto n = stream_member(m_path, name, limit, [&](const char* data, std::size_t size) {
         out.append(data, size);
         return Expected<void>{};
     });

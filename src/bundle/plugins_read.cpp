@@ -11,7 +11,6 @@ namespace {
 // A bundle may legitimately hold wheels of several hundred MB (torch); the caps only stop zip
 // bombs. constraints.txt is read into memory and so has its own, small cap.
 constexpr archive::Limits k_bundle_limits{8ULL << 30, 64ULL << 30, 1000000};
-constexpr std::uint64_t k_max_constraints_size = 64ULL << 20;
 
 auto is_wheel_in(const archive::Entry& entry, const std::string& prefix) -> bool {
     if (entry.is_dir || entry.is_symlink) return false;
@@ -44,7 +43,7 @@ auto read_plugins(const std::filesystem::path& zip, std::string_view wheel_dir) 
                     "the bundle was not written by wheelhouse or was altered; do not deploy it, build it again with "
                     "'wheelhouse build'");
             }
-            auto text = reader->read(entry.name);
+            auto text = reader->read(entry.name, k_max_constraints_size);  // the header's size may lie
             if (!text) return unexpected(std::move(text).error());
             constraints = std::move(*text);
         } else if (!entry.is_dir) {

@@ -1,10 +1,14 @@
 #include "wheelhouse/cache/http_cache.hpp"
 
 #include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 
 #include "wheelhouse/util/file.hpp"
 #include "wheelhouse/util/hash.hpp"
@@ -52,7 +56,61 @@ auto default_cache_dir() -> std::filesystem::path {
     if (auto dir = env("WHEELHOUSE_CACHE_DIR")) return *dir;
     if (auto xdg = env("XDG_CACHE_HOME")) return std::filesystem::path(*xdg) / "wheelhouse";
     if (auto home = env("HOME")) return std::filesystem::path(*home) / ".cache" / "wheelhouse";
-    return std::filesystem::temp_directory_path() / "wheelhouse-cache";
+    // A name of this user's own: a shared one would be refused (another user's folder) by prepare_cache_dir.
+    std::error_code ec;
+    auto tmp = std::filesystem::temp_directory_path(ec);
+    return (ec ? std::filesystem::path("/tmp") : tmp) / fmt::format("wheelhouse-cache-{}", ::geteuid());
+}
+
+auto prepare_cache_dir(const std::filesystem::path& root) -> Expected<void> {
+    namespace fs = std::filesystem;
+    const std::string hint_other =
+        "use a cache folder of your own: --cache-dir DIR or WHEELHOUSE_CACHE_DIR (or set HOME), or remove the folder "
+        "if it is not needed";
+    // Create what is missing, outermost first, each 0700 (the umask can only take bits away).
+    std::vector<fs::path> missing;
+    for (fs::path p = root; !p.empty(); p = p.parent_path()) {
+        struct stat st {};
+        if (::lstat(p.c_str(), &st) == 0) break;
+        missing.push_back(p);
+        if (p == p.parent_path()) break;
+    }
+    for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+        if (::mkdir(it->c_str(), 0700) != 0 && errno != EEXIST) {
+            return make_error(ErrorCode::io,
+                              fmt::format("cannot create the cache folder {}: {}", it->string(), std::strerror(errno)),
+                              Location{root.string(), 0, 0},
+                              "check that the parent folder is writable, or choose another with --cache-dir or "
+                              "WHEELHOUSE_CACHE_DIR");
+        }
+    }
+    const auto me = ::geteuid();
+    struct stat link {};
+    if (::lstat(root.c_str(), &link) != 0) {
+        return make_error(ErrorCode::io,
+                          fmt::format("cannot read the cache folder {}: {}", root.string(), std::strerror(errno)),
+                          Location{root.string(), 0, 0}, hint_other);
+    }
+    // A symlink another user owns can be pointed elsewhere after this check.
+    if (S_ISLNK(link.st_mode) && link.st_uid != me && link.st_uid != 0) {
+        return make_error(ErrorCode::io,
+                          fmt::format("the cache folder {} is a symbolic link owned by another user (uid {})",
+                                      root.string(), link.st_uid),
+                          Location{root.string(), 0, 0}, hint_other);
+    }
+    struct stat st {};
+    if (::stat(root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+        return make_error(ErrorCode::io, fmt::format("the cache folder {} is not a folder", root.string()),
+                          Location{root.string(), 0, 0}, hint_other);
+    }
+    if (st.st_uid != me) {
+        return make_error(ErrorCode::io,
+                          fmt::format("the cache folder {} belongs to another user (uid {}, this is uid {}): a cache "
+                                      "that someone else can write decides what gets bundled",
+                                      root.string(), st.st_uid, me),
+                          Location{root.string(), 0, 0}, hint_other);
+    }
+    return {};
 }
 
 auto parse_cache_control(std::string_view value) -> CacheControl {

@@ -13,7 +13,9 @@
 #include <cerrno>
 #include <random>
 #include <system_error>
+#include <vector>
 
+#include "wheelhouse/cache/http_cache.hpp"
 #include "wheelhouse/util/file.hpp"
 #include "wheelhouse/util/hash.hpp"
 #include "wheelhouse/util/strings.hpp"
@@ -204,6 +206,7 @@ auto WheelStore::open(const fs::path& cache_root) -> Expected<WheelStore> {
         return make_error(ErrorCode::usage, "the cache folder is not set", {},
                           "set WHEELHOUSE_CACHE_DIR to a writable folder");
     }
+    if (auto ok = prepare_cache_dir(cache_root); !ok) return unexpected(std::move(ok).error());
     WheelStore store(cache_root / "wheels");
     for (const char* sub : {"sha256", "locks", "tmp", "partial", "urls"}) {
         std::error_code ec;
@@ -251,6 +254,29 @@ auto WheelStore::find(std::string_view filename, std::string_view sha256) const 
     if (ec) return std::nullopt;
     touch(path);
     return StoredWheel{lower(sha256), std::string(filename), path, size};
+}
+
+auto WheelStore::verify(const StoredWheel& entry) const -> Expected<bool> {
+    const int fd = ::open(entry.path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return errno_error("cannot read the cache entry", entry.path);
+    util::Sha256 hasher;
+    std::vector<char> buffer(256 * 1024);
+    for (;;) {
+        const auto got = ::read(fd, buffer.data(), buffer.size());
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) {
+            auto err = errno_error("cannot read the cache entry", entry.path);
+            ::close(fd);
+            return err;
+        }
+        if (got == 0) break;
+        hasher.update(buffer.data(), static_cast<std::size_t>(got));
+    }
+    ::close(fd);
+    if (hasher.finish_hex() == lower(entry.sha256)) return true;
+    std::error_code ec;
+    fs::remove(entry.path, ec);  // damaged or replaced: a download puts the real bytes back
+    return false;
 }
 
 auto WheelStore::begin_download(std::string_view filename) const -> Expected<TempDownload> {

@@ -159,7 +159,11 @@ auto add_inspect_command(CLI::App& parent) -> std::pair<CLI::App*, std::unique_p
 }
 
 auto report_error(const Terminal& terminal, const Error& error) -> int {
-    if (terminal.json()) terminal.out_json(nlohmann::json{{"error", error_to_json(error)}});
+    if (terminal.json()) {
+        auto doc = error_to_json(error);
+        if (terminal.options().verbosity > 0 && !error.detail.empty()) doc["detail"] = error.detail;
+        terminal.out_json(nlohmann::json{{"error", doc}});
+    }
     terminal.error(error);
     return exit_code_for(error.code);
 }

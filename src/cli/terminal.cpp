@@ -108,6 +108,9 @@ void Terminal::error(const Error& error) const {
     shown.context = util::elide(error.context, 300);
     const auto text = printable(shown.to_string());
     std::fprintf(stderr, "%s %s\n", paint(m_options.color_stderr, "31;1", "error:").c_str(), text.c_str());
+    if (m_options.verbosity > 0 && !error.detail.empty()) {
+        std::fprintf(stderr, "  %s\n", printable(util::elide(error.detail, 2000)).c_str());
+    }
 }
 
 auto Terminal::paint(bool enabled, std::string_view code, std::string_view text) -> std::string {

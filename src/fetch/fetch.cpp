@@ -382,7 +382,17 @@ private:
         std::optional<cache::StoredWheel> hit;
         bool expected = true;
         for (const auto& h : job.allowed) {
-            if ((hit = m_store.find(job.filename(), h))) break;
+            if ((hit = m_store.find(job.filename(), h))) {
+                if (m_options.verify_cache_hits) {
+                    auto good = m_store.verify(*hit);
+                    if (!good || !*good) {
+                        ++m_stats.cache_damaged;
+                        hit.reset();
+                        continue;
+                    }
+                }
+                break;
+            }
         }
         if (!hit && job.allowed.empty()) {
             expected = false;

@@ -65,8 +65,4 @@ inline auto url_part(CURLU* url, CURLUPart part, unsigned int flags = 0) -> std:
     return std::string(owned.get());
 }
 
-// A URL as messages show it: no user:password (util::redact_url) and no secret query values (a presigned URL's
-// signature, an access token).
-auto shown_url(std::string_view url) -> std::string;
-
 }  // namespace wheelhouse::http::detail

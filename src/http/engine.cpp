@@ -15,6 +15,7 @@
 #include "curl_handles.hpp"
 #include "wheelhouse/http/http.hpp"
 #include "wheelhouse/util/file.hpp"
+#include "wheelhouse/util/secret.hpp"
 #include "wheelhouse/util/strings.hpp"
 
 namespace wheelhouse::http {
@@ -116,19 +117,20 @@ struct UrlParts {
     Origin origin;
 };
 
-auto split_credentials(std::string_view raw) -> Expected<UrlParts> {
+auto split_credentials(std::string_view raw, bool path_as_is = false) -> Expected<UrlParts> {
     auto origin = origin_of(raw);
     if (!origin) return unexpected(std::move(origin).error());
     if (origin->scheme != "http" && origin->scheme != "https") {
         return make_error(ErrorCode::invalid_input,
-                          fmt::format("unsupported URL scheme '{}' in {}", origin->scheme, detail::shown_url(raw)), {},
+                          fmt::format("unsupported URL scheme '{}' in {}", origin->scheme, util::redact_url(raw)), {},
                           "only http:// and https:// URLs are fetched over the network");
     }
     detail::UrlHandle handle(curl_url());
     if (!handle) return make_error(ErrorCode::internal, "out of memory parsing a URL");
     const std::string copy(raw);
-    if (curl_url_set(handle.get(), CURLUPART_URL, copy.c_str(), 0) != CURLUE_OK) {
-        return make_error(ErrorCode::invalid_input, fmt::format("not a valid URL: {}", detail::shown_url(raw)), {},
+    // Without CURLU_PATH_AS_IS the URL API folds "." and ".." segments, as the transfer itself would.
+    if (curl_url_set(handle.get(), CURLUPART_URL, copy.c_str(), path_as_is ? CURLU_PATH_AS_IS : 0U) != CURLUE_OK) {
+        return make_error(ErrorCode::invalid_input, fmt::format("not a valid URL: {}", util::redact_url(raw)), {},
                           "check the URL: it must look like https://host/path (characters such as spaces must be "
                           "percent-encoded)");
     }
@@ -148,10 +150,21 @@ auto split_credentials(std::string_view raw) -> Expected<UrlParts> {
     return parts;
 }
 
+// Request headers that carry credentials or name the origin: never sent to another origin after a redirect.
+auto is_origin_bound_header(std::string_view name) -> bool {
+    static constexpr std::array<std::string_view, 6> names{
+        "authorization", "cookie", "proxy-authorization", "x-amz-security-token", "x-aws-ec2-metadata-token", "host"};
+    return std::any_of(names.begin(), names.end(), [&](std::string_view n) { return util::iequals(n, name); });
+}
+
+auto is_redirect_status(long status) -> bool {
+    return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
 auto refused_plain_http(const Origin& origin, std::string_view url) -> Unexpected<Error> {
     return make_error(
         ErrorCode::usage,
-        fmt::format("refusing plain http:// to {} (not a trusted host): {}", host_port(origin), detail::shown_url(url)),
+        fmt::format("refusing plain http:// to {} (not a trusted host): {}", host_port(origin), util::redact_url(url)),
         {},
         fmt::format("use https://, or if this host is safe without TLS pass --trusted-host {} "
                     "(or --trusted-host {} for any port)",
@@ -190,7 +203,9 @@ struct Engine::Impl {
         std::FILE* upload = nullptr;   // Body::Kind::file
         std::uint64_t upload_pos = 0;  // bytes of the body already handed to curl
         std::string sink_error;
-        bool response_announced = false;  // on_response was called for this attempt
+        std::optional<std::uint64_t> body_limit;  // Request::max_body, or the engine's for memory sinks
+        bool too_large = false;                   // the body (or its Content-Length) went over body_limit
+        bool response_announced = false;          // on_response was called for this attempt
         std::array<char, CURL_ERROR_SIZE> errbuf{};
         Impl* engine = nullptr;
         Reporter* reporter = nullptr;
@@ -213,7 +228,7 @@ struct Engine::Impl {
                 upload = nullptr;
             }
         }
-        [[nodiscard]] auto redacted_url() const -> std::string { return detail::shown_url(request.url); }
+        [[nodiscard]] auto redacted_url() const -> std::string { return util::redact_url(request.url); }
         void emit(Event event) const {
             if (reporter == nullptr) return;
             event.request = index;
@@ -245,6 +260,19 @@ struct Engine::Impl {
                 const size_t room = max_error_body - std::min(max_error_body, t->error_body.size());
                 t->error_body.append(chunk.substr(0, std::min(room, n)));
                 return n;
+            }
+            if (t->body_limit) {
+                std::optional<std::uint64_t> announced;
+                if (t->bytes == 0) {
+                    for (const auto& [k, v] : t->headers) {
+                        if (k == "content-length") announced = util::parse_uint64(v);
+                    }
+                }
+                if (t->bytes + n > *t->body_limit || (announced && *announced > *t->body_limit)) {
+                    t->too_large = true;
+                    t->sink_error = "the response is too large";
+                    return 0;
+                }
             }
             switch (t->request.sink.kind) {
                 case Sink::Kind::memory: t->body.append(chunk); break;
@@ -354,6 +382,9 @@ struct Engine::Impl {
         t.body.clear();
         t.bytes = 0;
         t.sink_error.clear();
+        t.too_large = false;
+        t.body_limit = t.request.max_body;
+        if (!t.body_limit && t.request.sink.kind == Sink::Kind::memory) t.body_limit = options.max_memory_body;
         t.response_announced = false;
         t.errbuf[0] = '\0';
         t.close_file();
@@ -383,6 +414,7 @@ struct Engine::Impl {
         curl_easy_setopt(h, CURLOPT_URL, t.current_url.c_str());
         curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
         curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);  // redirects are followed here, to scope credentials
+        if (t.request.path_as_is) curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
         curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(h, CURLOPT_NETRC, static_cast<long>(CURL_NETRC_IGNORED));
         curl_easy_setopt(h, CURLOPT_HTTP_VERSION,
@@ -431,7 +463,7 @@ struct Engine::Impl {
         const bool same_origin = t.current_origin == t.first_origin;
         t.header_list = detail::StringList();
         for (const auto& [name, value] : t.request.headers) {
-            if (!same_origin && (util::iequals(name, "authorization") || util::iequals(name, "cookie"))) continue;
+            if (!same_origin && is_origin_bound_header(name)) continue;
             if (!t.header_list.append(fmt::format("{}: {}", name, value))) {
                 return make_error(ErrorCode::internal, "out of memory building request headers");
             }
@@ -550,6 +582,16 @@ struct Engine::Impl {
 
         if (code != CURLE_OK) {
             std::string detail = t.errbuf[0] != '\0' ? std::string(t.errbuf.data()) : curl_easy_strerror(code);
+            if (t.too_large) {
+                fail(t, Error{ErrorCode::network,
+                              fmt::format("{} {}: the response is larger than the {} bytes allowed for it",
+                                          method_name(t.request.method), t.redacted_url(), *t.body_limit),
+                              {},
+                              "the server sent far more than such a document holds: check that the URL points at "
+                              "the right server and that no proxy rewrites the answer",
+                              {}});
+                return;
+            }
             if (!t.sink_error.empty()) {
                 fail(t, Error{ErrorCode::io,
                               fmt::format("{} {}: {}", method_name(t.request.method), t.redacted_url(), t.sink_error),
@@ -576,11 +618,24 @@ struct Engine::Impl {
             return;
         }
 
-        if ((status == 301 || status == 302 || status == 303 || status == 307 || status == 308)) {
+        if (is_redirect_status(status)) {
             char* target = nullptr;
             curl_easy_getinfo(t.easy.get(), CURLINFO_REDIRECT_URL, &target);
-            if (target != nullptr) {
-                follow_redirect(t, target, pending);
+            if (target != nullptr && !t.request.follow_redirects) {
+                if (t.request.error_status_is_error) {
+                    fail(t, Error{ErrorCode::network,
+                                  fmt::format("{} {}: the server redirects (HTTP {}) to {}, and this request is not "
+                                              "sent anywhere else",
+                                              method_name(t.request.method), t.redacted_url(), status,
+                                              util::redact_url(target)),
+                                  {},
+                                  "use the final address directly (check the endpoint URL setting)",
+                                  {}});
+                    return;
+                }
+                // Returned as it is (below): the caller reports the 3xx with the server's error document.
+            } else if (target != nullptr) {
+                follow_redirect(t, status, target, pending);
                 return;
             }
         }
@@ -648,7 +703,7 @@ struct Engine::Impl {
         t.result.emplace(std::move(response));
     }
 
-    void follow_redirect(Transfer& t, const char* target, std::deque<Transfer*>& pending) {
+    void follow_redirect(Transfer& t, long status, const char* target, std::deque<Transfer*>& pending) {
         if (t.redirects >= options.max_redirects) {
             fail(t, Error{ErrorCode::network,
                           fmt::format("{} {}: more than {} redirects", method_name(t.request.method), t.redacted_url(),
@@ -659,7 +714,7 @@ struct Engine::Impl {
                           {}});
             return;
         }
-        auto parts = split_credentials(target);
+        auto parts = split_credentials(target, t.request.path_as_is);
         if (!parts) {
             fail(t, std::move(parts).error());
             return;
@@ -669,6 +724,12 @@ struct Engine::Impl {
             err.error.message = fmt::format("redirect from {}: {}", t.redacted_url(), err.error.message);
             fail(t, std::move(err.error));
             return;
+        }
+        // After 301/302/303 the next request is a GET without a body (as browsers and curl do for POST; here for
+        // every method): a body is never sent again to wherever the server points.
+        if ((status == 301 || status == 302 || status == 303) && t.request.method != Method::head) {
+            t.request.method = Method::get;
+            t.request.body = Body{};
         }
         // Credentials carried by the redirect target itself are ignored: only the caller's URL or netrc count.
         t.current_url = std::move(parts->url);
@@ -692,7 +753,7 @@ struct Engine::Impl {
             t->reporter = reporter;
             t->deadline = start + options.total_timeout;
             t->not_before = start;
-            auto parts = split_credentials(t->request.url);
+            auto parts = split_credentials(t->request.url, t->request.path_as_is);
             if (!parts) {
                 fail(*t, std::move(parts).error());
             } else if (parts->origin.scheme == "http" && !is_trusted(parts->origin, options.trusted_hosts)) {

@@ -9,6 +9,7 @@
 
 #include "curl_handles.hpp"
 #include "wheelhouse/http/http.hpp"
+#include "wheelhouse/util/secret.hpp"
 #include "wheelhouse/util/strings.hpp"
 
 namespace wheelhouse::http {
@@ -19,49 +20,6 @@ auto Response::header(std::string_view name) const -> std::optional<std::string>
     }
     return std::nullopt;
 }
-
-namespace {
-
-// Query parameters that grant access by themselves (a presigned URL's signature, an access token).
-auto is_secret_query_name(std::string_view name) -> bool {
-    static constexpr std::array<std::string_view, 9> names{
-        "x-amz-signature", "x-amz-security-token", "x-amz-credential", "signature", "sig",
-        "token",           "access_token",         "password",         "secret"};
-    return std::any_of(names.begin(), names.end(), [&](std::string_view n) { return util::iequals(n, name); });
-}
-
-}  // namespace
-
-namespace detail {
-
-// A URL as messages show it: no user:password (util::redact_url) and no secret query values.
-auto shown_url(std::string_view url) -> std::string {
-    std::string redacted = util::redact_url(url);
-    const auto query = redacted.find('?');
-    if (query == std::string::npos) return redacted;
-    const auto fragment = redacted.find('#', query);
-    const std::string_view text(redacted);
-    std::string out(text.substr(0, query + 1));
-    std::size_t pos = query + 1;
-    const std::size_t end = fragment == std::string::npos ? text.size() : fragment;
-    while (pos <= end) {
-        auto amp = text.find('&', pos);
-        if (amp == std::string_view::npos || amp > end) amp = end;
-        const auto param = text.substr(pos, amp - pos);
-        const auto eq = param.find('=');
-        if (eq != std::string_view::npos && is_secret_query_name(param.substr(0, eq))) {
-            out.append(param.substr(0, eq + 1)).append("***");
-        } else {
-            out.append(param);
-        }
-        if (amp < end) out.push_back('&');
-        pos = amp + 1;
-    }
-    out.append(text.substr(end));
-    return out;
-}
-
-}  // namespace detail
 
 namespace {
 
@@ -203,7 +161,7 @@ auto origin_of(std::string_view url) -> Expected<Origin> {
     if (!handle) return make_error(ErrorCode::internal, "out of memory parsing a URL");
     const std::string copy(url);
     if (curl_url_set(handle.get(), CURLUPART_URL, copy.c_str(), 0) != CURLUE_OK) {
-        return make_error(ErrorCode::invalid_input, fmt::format("not a valid URL: {}", detail::shown_url(url)), {},
+        return make_error(ErrorCode::invalid_input, fmt::format("not a valid URL: {}", util::redact_url(url)), {},
                           "check the URL: it must look like https://host/path (characters such as spaces must be "
                           "percent-encoded)");
     }
@@ -216,7 +174,7 @@ auto origin_of(std::string_view url) -> Expected<Origin> {
     const std::string port = detail::url_part(handle.get(), CURLUPART_PORT, CURLU_DEFAULT_PORT);
     if (auto p = util::parse_uint64(port); p && *p <= 65535) origin.port = static_cast<long>(*p);
     if (origin.host.empty()) {
-        return make_error(ErrorCode::invalid_input, fmt::format("URL has no host: {}", detail::shown_url(url)), {},
+        return make_error(ErrorCode::invalid_input, fmt::format("URL has no host: {}", util::redact_url(url)), {},
                           "check the URL: it must name a host, as in https://host/path");
     }
     return origin;

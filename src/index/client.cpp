@@ -45,6 +45,8 @@ namespace {
 
 // Longer page URLs are refused before asking (servers answer 414 from about 8 KiB on).
 constexpr std::size_t max_page_url = 16 * 1024;
+// A wheel of 100,000 files has a central directory of about 10 MB.
+constexpr std::uint64_t max_central_directory_bytes = 64ULL << 20;
 
 auto is_file_url(std::string_view url) -> bool {
     return util::starts_with_icase(url, "file:");
@@ -213,6 +215,7 @@ struct Client::Impl {
                 continue;
             }
             http::Request request(job.url);
+            request.max_body = http::max_index_page_bytes;
             request.headers.emplace_back("Accept", std::string(accept));
             if (cache) {
                 job.cached = cache->lookup(job.url, accept);
@@ -267,16 +270,22 @@ struct Client::Impl {
                         : "check that the index URL is right and that the server works"));
                 continue;
             }
-            if (cache) {
-                if (auto page = cache::HttpCache::page_from_response(job.url, accept, *response, done)) {
-                    (void)cache->store(job.url, *page);
-                }
-            }
             // The final URL after redirects is where relative links point from. The engine reports it
             // redacted, so only use it when the request carried no credentials.
             const std::string base =
                 response->url.empty() || response->url.find("***") != std::string::npos ? job.url : response->url;
-            out.push_back(parse_page(response->body, response->content_type().value_or("text/html"), base, job.label));
+            auto parsed = parse_page(response->body, response->content_type().value_or("text/html"), base, job.label);
+            // A page whose links carry access tokens (presigned URLs, ?token=) is not kept: the cache would hold
+            // the secrets, and the signatures expire anyway.
+            const bool secret_links =
+                parsed && std::any_of(parsed->candidates.begin(), parsed->candidates.end(),
+                                      [](const Candidate& c) { return util::has_secret_query(c.url); });
+            if (cache && !secret_links) {
+                if (auto page = cache::HttpCache::page_from_response(job.url, accept, *response, done)) {
+                    (void)cache->store(job.url, *page);
+                }
+            }
+            out.push_back(std::move(parsed));
         }
         for (std::size_t i = 0; i < out.size(); ++i) {
             auto& page = out[i];
@@ -466,6 +475,9 @@ struct Client::Impl {
     auto range(const std::string& url, std::uint64_t first, std::uint64_t last) -> Expected<http::Response> {
         http::Request request(url);
         request.headers.emplace_back("Range", fmt::format("bytes={}-{}", first, last));
+        // A server that answers a range with more than was asked is not believed any further than that; one
+        // that ignores the Range header for the tail sends the whole file (used as such, up to the memory cap).
+        if (last - first + 1 > options.range_tail) request.max_body = last - first + 1;
         ++stats.range_requests;
         return get(std::move(request));
     }
@@ -496,6 +508,10 @@ struct Client::Impl {
         if (tail->body.size() != *size - tail_start) return std::nullopt;
         auto where = find_central_directory(tail->body, *size);
         if (!where) return unexpected(std::move(where).error());
+        // The sizes below come from the server's zip fields: they are checked before any byte is asked for.
+        if (where->size > max_central_directory_bytes) {
+            return too_large_in_zip(file, "central directory", where->size, max_central_directory_bytes);
+        }
         std::string directory;
         if (where->offset >= tail_start) {
             directory = tail->body.substr(static_cast<std::size_t>(where->offset - tail_start),
@@ -511,6 +527,11 @@ struct Client::Impl {
         if (!members) return unexpected(std::move(members).error());
         auto member = find_metadata_member(*members);
         if (!member) return unexpected(std::move(member).error());
+        if (member->compressed_size > http::max_metadata_bytes ||
+            member->uncompressed_size > http::max_metadata_bytes) {
+            return too_large_in_zip(file, member->name, std::max(member->compressed_size, member->uncompressed_size),
+                                    http::max_metadata_bytes);
+        }
         // The local header's name and extra field lengths are only known once it is read; ask for the
         // header, a generous allowance for them, and the data in one request.
         const std::uint64_t want_end = std::min<std::uint64_t>(
@@ -528,6 +549,16 @@ struct Client::Impl {
         auto text = extract_member(bytes, *member);
         if (!text) return unexpected(std::move(text).error());
         return parse_metadata(std::move(*text), file, MetadataSource::range, read);
+    }
+
+    static auto too_large_in_zip(const Candidate& file, std::string_view what, std::uint64_t size, std::uint64_t limit)
+        -> Expected<CoreMetadata> {
+        return make_error(ErrorCode::network,
+                          fmt::format("{}: the server's zip says its {} has {} bytes, more than the {} allowed",
+                                      util::redact_url(file.url), util::elide(what, 200), size, limit),
+                          {},
+                          "a wheel's METADATA is a few kilobytes: the index serves a broken or hostile file; do not "
+                          "use this index, or pin another version");
     }
 
     auto from_whole_file(const Candidate& file, std::string bytes, std::uint64_t read) -> Expected<CoreMetadata> {
@@ -577,8 +608,12 @@ struct Client::Impl {
 
     // ---- metadata cache ----------------------------------------------------------------------------
     // Core metadata never changes for given bytes, so it is stored by content: under the sha256 of the
-    // .metadata file (checked again on every read) or, for metadata read out of a wheel, under the wheel's
-    // sha256. Without a known sha256 there is no key and nothing is cached.
+    // .metadata file (checked again on every read), or, for metadata read out of a whole wheel whose bytes
+    // matched the page's sha256, under that digest. Metadata read by range requests is not stored: the page's
+    // digest for the wheel is only a claim until the whole file is read, and an index that lists a real
+    // wheel's digest with a crafted zip would otherwise choose the dependencies of every later build that
+    // shares the cache. ("wheel-sha256/", where older versions stored range reads too, is not read.)
+    static constexpr std::string_view k_checked_wheel_kind = "checked-wheel-sha256";
 
     static auto sha256_of(const std::map<std::string, std::string>& hashes) -> std::optional<std::string> {
         auto it = hashes.find("sha256");
@@ -604,10 +639,14 @@ struct Client::Impl {
                 if (data && util::sha256_hex(*data) == *hex) text = std::move(*data);
             }
         }
-        if (!text) {
+        // A PEP 658 file the page gives a digest for is the verifiable source: it is fetched rather than lose to
+        // an entry whose origin cannot be checked now.
+        const bool verifiable_pep658 =
+            options.use_pep658 && file.metadata.available && sha256_of(file.metadata.hashes).has_value();
+        if (!text && !verifiable_pep658) {
             if (auto hex = sha256_of(file.hashes)) {
                 std::error_code ec;
-                const auto path = metadata_cache_path("wheel-sha256", *hex);
+                const auto path = metadata_cache_path(k_checked_wheel_kind, *hex);
                 if (fs::is_regular_file(path, ec)) {
                     if (auto data = util::read_file(path)) text = std::move(*data);
                 }
@@ -625,13 +664,14 @@ struct Client::Impl {
         std::optional<fs::path> path;
         if (meta.source == MetadataSource::pep658) {
             if (auto hex = sha256_of(file.metadata.hashes)) path = metadata_cache_path("sha256", *hex);
-        } else if (meta.source == MetadataSource::range || meta.source == MetadataSource::whole_file) {
-            if (auto hex = sha256_of(file.hashes)) path = metadata_cache_path("wheel-sha256", *hex);
+        } else if (meta.source == MetadataSource::whole_file) {
+            // from_whole_file / whole_file_metadata checked the bytes against this digest before reading them.
+            if (auto hex = sha256_of(file.hashes)) path = metadata_cache_path(k_checked_wheel_kind, *hex);
         }
         if (!path) return;
         // Only what came from the network gets here, so an entry that exists was damaged: replace it. Entries
         // under the metadata's own digest are checked when read and need no fsync; those under the wheel's
-        // digest are not checkable, so they are synced.
+        // digest cannot be checked again when read, so they are synced.
         std::error_code ec;
         fs::create_directories(path->parent_path(), ec);
         const auto durability =
@@ -653,6 +693,7 @@ struct Client::Impl {
             } else if (options.use_pep658 && file.metadata.available) {
                 owners.push_back(i);
                 requests.emplace_back(authorized(file.metadata_url()));
+                requests.back().max_body = http::max_metadata_bytes;
             }
         }
         stats.requests += requests.size();
@@ -693,6 +734,7 @@ auto Client::create(http::Engine& engine, ClientOptions options) -> Expected<Cli
     auto impl = std::make_unique<Impl>();
     impl->engine = &engine;
     if (options.cache_dir) {
+        if (auto ok = cache::prepare_cache_dir(*options.cache_dir); !ok) return unexpected(std::move(ok).error());
         impl->cache.emplace(*options.cache_dir);
         impl->metadata_root = *options.cache_dir / "metadata-v1";
     }

@@ -87,6 +87,22 @@ auto name_is(xmlNode* node, const char* name) -> bool {
     return node->name != nullptr && util::iequals(reinterpret_cast<const char*>(node->name), name);
 }
 
+// A page from the network may point only at the network: a file: link (or a <base href> that makes relative
+// links file: URLs) would have the client read, hash and bundle a file of this machine that the server chose.
+// Only a local page (a file:// index or find-links page) may list local files.
+auto check_link_scheme(std::string_view page_url, std::string_view link_url) -> Expected<void> {
+    const bool remote_page =
+        util::starts_with_icase(page_url, "http://") || util::starts_with_icase(page_url, "https://");
+    if (!remote_page || !util::starts_with_icase(util::trim(link_url), "file:")) return {};
+    return make_error(ErrorCode::network,
+                      fmt::format("index page {} links to the local file {}: a page from the network may not point at "
+                                  "files of this machine",
+                                  util::redact_url(page_url), util::elide(link_url, 200)),
+                      {},
+                      "the index (or a proxy) serves a page that points at files of this machine: do not use this "
+                      "index, and report it to its owner");
+}
+
 }  // namespace
 
 auto percent_decode(std::string_view text) -> std::string {
@@ -242,6 +258,7 @@ auto parse_html_page(std::string_view html, std::string_view page_url, std::stri
         if (!href || util::trim(*href).empty()) continue;
         detail::LinkInfo link;
         link.url = resolve_url(base, *href);
+        if (auto ok = check_link_scheme(page_url, link.url); !ok) return unexpected(std::move(ok).error());
         link.requires_python = attribute(a, "data-requires-python");
         if (auto yanked = attribute(a, "data-yanked")) {
             link.yanked = true;
@@ -310,6 +327,7 @@ auto parse_json_page(std::string_view json, std::string_view page_url, std::stri
         if (url == file.end() || !url->is_string()) return bad("a file has no \"url\"");
         detail::LinkInfo link;
         link.url = resolve_url(page_url, url->get<std::string>());
+        if (auto ok = check_link_scheme(page_url, link.url); !ok) return unexpected(std::move(ok).error());
         if (auto fn = file.find("filename"); fn != file.end() && fn->is_string())
             link.filename = fn->get<std::string>();
         if (auto hashes = file.find("hashes"); hashes != file.end() && hashes->is_object()) {

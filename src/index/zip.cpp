@@ -17,7 +17,6 @@ constexpr std::uint32_t zip64_locator_signature = 0x07064b50;
 constexpr std::uint32_t zip64_eocd_signature = 0x06064b50;
 constexpr std::uint32_t central_signature = 0x02014b50;
 constexpr std::uint32_t local_signature = 0x04034b50;
-constexpr std::uint64_t max_metadata_size = 64ULL << 20;
 
 auto u16(std::string_view b, std::size_t at) -> std::uint16_t {
     return static_cast<std::uint16_t>(static_cast<unsigned char>(b[at]) |
@@ -132,7 +131,7 @@ auto extract_member(std::string_view bytes, const ZipMember& member) -> Expected
     if (member.compressed_size > bytes.size() || data_start > bytes.size() - member.compressed_size) {
         return bad_zip("member data truncated");
     }
-    if (member.uncompressed_size > max_metadata_size) return bad_zip("METADATA is implausibly large");
+    if (member.uncompressed_size > http::max_metadata_bytes) return bad_zip("METADATA is implausibly large");
     const auto data = bytes.substr(data_start, static_cast<std::size_t>(member.compressed_size));
     std::string out;
     if (member.method == 0) {

@@ -275,7 +275,8 @@ private:
         m_stack_keys.push_back(key);
         m_stack_names.push_back(name);
         for (const auto& line : lines) {
-            m_file = util::redact_url(name);  // a label: locations and origins must not carry a password
+            // A label: locations and origins end up in lock files and reports, so not even the user name.
+            m_file = util::stored_url(name);
             m_line = &line;
             auto r = handle_line(line, name, constraint, depth);
             if (!r) return r;
@@ -530,7 +531,7 @@ private:
             auto saved_line = m_line;
             auto r = parse_source(child, nested_constraint, std::nullopt, at, depth + 1);
             m_line = saved_line;
-            m_file = util::redact_url(file);
+            m_file = util::stored_url(file);
             return r;
         }
         apply_option_line(lo, file);
@@ -587,7 +588,7 @@ private:
                          const LogicalLine& line, bool constraint) -> Expected<void> {
         Entry entry;
         entry.text = args;
-        entry.origin = {util::redact_url(file), line.number};
+        entry.origin = {util::stored_url(file), line.number};
         entry.constraint = constraint;
         entry.hashes = lo.hashes;
         for (const auto& g : lo.global_options) entry.global_options.push_back(g.value);

@@ -64,6 +64,7 @@ struct Call {
     std::string payload_hash = std::string(empty_payload_sha256);
     http::Sink sink;
     Credentials signed_with;  // set by build(): the credentials the request was signed with
+    std::uint64_t max_body = http::max_document_bytes;  // for a memory sink: XML answers, small objects
 };
 
 // The server's answer says the credentials are expired or unknown (rotated keys): worth renewing and resending.
@@ -364,6 +365,10 @@ struct Client::Impl {
         if (!call.query.empty()) r.url += "?" + canonical_query_string(call.query);
         r.method = call.method;
         r.error_status_is_error = false;
+        r.follow_redirects = false;  // signed for this URL: a 3xx is the server's answer (as in the AWS SDKs)
+        r.path_as_is = true;         // the key as signed: "a/../b" is its own object, not "b"
+        if (call.sink.kind == http::Sink::Kind::memory) r.max_body = call.max_body;
+
         for (const auto& h : to_sign.headers) r.headers.emplace_back(h.name, h.value);
         for (const auto& h : signed_request->added_headers) r.headers.emplace_back(h.name, h.value);
         // The call keeps its body (a file range or a small document): a request refused for its credentials is
@@ -938,6 +943,7 @@ auto Client::get_object(std::string_view bucket, std::string_view key, std::stri
     call.operation = "GetObject";
     call.bucket = std::string(bucket);
     call.key = std::string(key);
+    call.max_body = http::max_index_page_bytes;  // the objects read back whole are a mirror's index files
     if (!version_id.empty()) call.query.push_back({"versionId", std::string(version_id)});
     auto r = m_impl->send(std::move(call));
     if (!r) return unexpected(std::move(r).error());

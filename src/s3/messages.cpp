@@ -26,7 +26,11 @@ auto malformed(std::string_view what, std::string_view why) -> Unexpected<Error>
 
 auto parse_root(std::string_view xml, std::string_view what) -> Expected<XmlDocument> {
     auto doc = XmlDocument::parse(xml);
-    if (!doc) return malformed(what, xml.empty() ? "empty body" : "not well-formed XML");
+    if (!doc) {
+        return malformed(what, xml.empty()                     ? "empty body"
+                               : XmlDocument::has_doctype(xml) ? "a document with a DOCTYPE (refused)"
+                                                               : "not well-formed XML");
+    }
     return std::move(*doc);
 }
 

@@ -1,8 +1,11 @@
 #include "wheelhouse/s3/network_credentials.hpp"
 
+#include <arpa/inet.h>
 #include <fmt/format.h>
+#include <netinet/in.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <nlohmann/json.hpp>
 
@@ -14,6 +17,9 @@
 
 namespace wheelhouse::s3 {
 namespace {
+
+// An OIDC or pod identity token is a few kilobytes.
+constexpr std::uint64_t max_token_file_bytes = 64 * 1024;
 
 auto truthy(const std::optional<std::string>& v) -> bool {
     return v && util::iequals(util::trim(*v), "true");
@@ -63,14 +69,6 @@ auto credentials_fetch_error(Error e, std::string_view what, std::string_view hi
     return unexpected(std::move(e));
 }
 
-auto is_link_local_container_host(std::string_view host) -> bool {
-    return host == "169.254.170.2" || host == "169.254.170.23" || host == "fd00:ec2::23";
-}
-
-auto is_loopback(std::string_view host) -> bool {
-    return host == "localhost" || host == "::1" || host.starts_with("127.");
-}
-
 class WebIdentityProvider final : public CredentialProvider {
 public:
     WebIdentityProvider(Environment env, SharedFiles files, ProfileChoice profile, NetworkProviderOptions options)
@@ -100,7 +98,7 @@ public:
             return make_error(ErrorCode::aws, fmt::format("{} is set but no role ARN is", origin), {},
                               "set AWS_ROLE_ARN (or role_arn in the profile)");
         }
-        auto token = util::read_file(*token_file);
+        auto token = util::read_small_regular_file(*token_file, max_token_file_bytes);
         if (!token) {
             return make_error(ErrorCode::aws,
                               fmt::format("cannot read the web identity token file {} ({}): {}", *token_file, origin,
@@ -158,6 +156,8 @@ public:
         request.headers.emplace_back("Accept", "application/xml");
         request.body = http::Body::memory(std::move(body));
         request.error_status_is_error = false;
+        request.follow_redirects = false;  // the token is in the body: it goes to this endpoint only
+        request.max_body = http::max_credentials_bytes;
         auto response = engine->fetch(std::move(request));
         if (!response) {
             auto e = std::move(response).error();
@@ -222,8 +222,7 @@ public:
                               {},
                               fmt::format("fix {} (ECS and EKS set it), or unset it outside a container", variable));
         }
-        if (endpoint->scheme == "http" && !is_loopback(endpoint->host) &&
-            !is_link_local_container_host(endpoint->host)) {
+        if (endpoint->scheme == "http" && !container_http_host_allowed(endpoint->host)) {
             return make_error(ErrorCode::aws,
                               fmt::format("AWS_CONTAINER_CREDENTIALS_FULL_URI uses plain http to {}, which is "
                                           "neither a loopback address nor the ECS/EKS credentials host",
@@ -234,7 +233,7 @@ public:
         std::string token_source;
         if (auto file = m_env.get("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")) {
             token_source = fmt::format("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE {}", *file);
-            auto text = util::read_file(*file);
+            auto text = util::read_small_regular_file(*file, max_token_file_bytes);
             if (!text) {
                 return make_error(
                     ErrorCode::aws,
@@ -257,6 +256,8 @@ public:
         if (!engine) return unexpected(std::move(engine).error());
         http::Request request(url);
         request.error_status_is_error = false;
+        request.follow_redirects = false;  // the authorization token goes to this endpoint only
+        request.max_body = http::max_credentials_bytes;
         request.headers.emplace_back("Accept", "application/json");
         if (token) request.headers.emplace_back("Authorization", token->reveal());
         auto response = engine->fetch(std::move(request));
@@ -312,6 +313,8 @@ public:
         token_request.body = http::Body::memory({});
         token_request.headers.emplace_back("X-aws-ec2-metadata-token-ttl-seconds", "21600");
         token_request.error_status_is_error = false;
+        token_request.follow_redirects = false;
+        token_request.max_body = http::max_credentials_bytes;
         auto token_response = engine->fetch(std::move(token_request));
         // No metadata service here (not on EC2): not configured.
         if (!token_response) return std::optional<Credentials>{};
@@ -328,6 +331,8 @@ public:
         auto get = [&](const std::string& path) -> Expected<http::Response> {
             http::Request r(base + path);
             r.error_status_is_error = false;
+            r.follow_redirects = false;  // the session token goes to the metadata service only
+            r.max_body = http::max_credentials_bytes;
             r.headers.emplace_back("X-aws-ec2-metadata-token", token.reveal());
             return engine->fetch(std::move(r));
         };
@@ -379,6 +384,27 @@ private:
 
 }  // namespace
 
+auto container_http_host_allowed(std::string_view host) -> bool {
+    // Compared as addresses, not text: a host *name* such as "127.0.0.1.nip.io" resolves wherever its owner
+    // wants, so only IP literals (and the name localhost, which resolvers keep on loopback) count.
+    if (host == "localhost") return true;
+    const std::string text(host);
+    in_addr v4{};
+    if (::inet_pton(AF_INET, text.c_str(), &v4) == 1) {
+        const std::uint32_t address = ntohl(v4.s_addr);
+        return (address >> 24) == 127 || address == 0xA9FEAA02U /* 169.254.170.2, ECS */ ||
+               address == 0xA9FEAA17U /* 169.254.170.23, EKS Pod Identity */;
+    }
+    in6_addr v6{};
+    if (::inet_pton(AF_INET6, text.c_str(), &v6) == 1) {
+        static const std::array<unsigned char, 16> loopback{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+        static const std::array<unsigned char, 16> eks{0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x23};
+        return std::equal(loopback.begin(), loopback.end(), v6.s6_addr) ||
+               std::equal(eks.begin(), eks.end(), v6.s6_addr);
+    }
+    return false;
+}
+
 auto parse_metadata_credentials(std::string_view text, std::string source) -> Expected<Credentials> {
     auto fail = [&](std::string_view why) {
         return make_error(ErrorCode::aws, fmt::format("{} credentials: {}", source, why));
@@ -409,7 +435,9 @@ auto parse_assume_role_with_web_identity(std::string_view xml) -> Expected<Crede
         return make_error(ErrorCode::aws, fmt::format("AssumeRoleWithWebIdentity: {}", why));
     };
     auto doc = detail::XmlDocument::parse(xml);
-    if (!doc) return fail("the answer is not XML");
+    if (!doc)
+        return fail(detail::XmlDocument::has_doctype(xml) ? "the answer has a DOCTYPE (refused)"
+                                                          : "the answer is not XML");
     const xmlNode* root = doc->root();
     if (detail::name_of(root) != "AssumeRoleWithWebIdentityResponse") {
         return fail(fmt::format("unexpected root element <{}>", detail::name_of(root)));

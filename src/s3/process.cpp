@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "wheelhouse/s3/credentials.hpp"
+#include "wheelhouse/util/secret.hpp"
 #include "wheelhouse/util/strings.hpp"
 
 extern char** environ;  // NOLINT: POSIX
@@ -148,11 +149,12 @@ auto run_credential_process(std::string_view command, std::chrono::milliseconds 
                           "run the command yourself to see why it stops");
     }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        auto detail = last_lines(err);
-        return make_error(ErrorCode::aws,
-                          fmt::format("'{}' exited with status {}{}{}", program, WEXITSTATUS(status),
-                                      detail.empty() ? "" : ": ", detail),
-                          {}, "run the command yourself to see its whole output");
+        // Its stderr may quote whatever the helper holds (tokens, URLs with credentials): kept for -v, redacted.
+        auto error = make_error(ErrorCode::aws, fmt::format("'{}' exited with status {}", program, WEXITSTATUS(status)),
+                                {}, "run the command yourself to see its whole output (or run wheelhouse with -v)");
+        error.error.detail = util::redact_urls_in(last_lines(err));
+        if (!error.error.detail.empty()) error.error.detail = "its stderr: " + error.error.detail;
+        return error;
     }
     return parse_process_credentials(out);
 }

@@ -27,11 +27,16 @@ auto ends_with(std::string_view s, std::string_view suffix) -> bool {
 }
 
 // Control characters never belong in a file name; packaging lets some through by accident of
-// its regular expressions ("foo\n" passes a '$' anchor), current packaging refuses them.
+// its regular expressions ("foo\n" passes a '$' anchor), current packaging refuses them. A path separator
+// would make the name a path wherever it is used (cache entries, bundle members, mirror files), and the
+// build tag's suffix and the ABI and platform tags are otherwise free text: refuse it here, once.
 auto check_text(std::string_view filename, std::string_view hint) -> Expected<void> {
     for (std::size_t i = 0; i < filename.size(); ++i) {
         auto c = static_cast<unsigned char>(filename[i]);
         if (c < 0x20 || c == 0x7f) return invalid("control character in file name", i, filename, hint);
+        if (c == '/' || c == '\\') {
+            return invalid(fmt::format("path separator '{}' in file name", static_cast<char>(c)), i, filename, hint);
+        }
     }
     if (!util::is_valid_utf8(filename)) return invalid("file name is not valid UTF-8", 0, filename, hint);
     return {};

@@ -1,8 +1,10 @@
 #include "wheelhouse/util/file.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -67,6 +69,46 @@ auto sha256_file(const fs::path& path) -> Expected<std::pair<std::string, std::u
     }
     ::close(fd);
     return std::pair{hasher.finish_hex(), size};
+}
+
+auto read_small_regular_file(const fs::path& path, std::uint64_t max_bytes) -> Expected<std::string> {
+    // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below anyway.
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0) {
+        return make_error(ErrorCode::not_found,
+                          fmt::format("cannot open '{}': {}", path.string(), std::strerror(errno)),
+                          {path.string(), 0, 0}, std::string(k_read_hint));
+    }
+    struct Closer {
+        int fd;
+        ~Closer() { ::close(fd); }
+    } closer{fd};
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        return make_error(ErrorCode::invalid_input, fmt::format("'{}' is not a regular file", path.string()),
+                          {path.string(), 0, 0}, "point the setting at the file itself (not a folder, pipe or device)");
+    }
+    auto too_large = [&] {
+        return make_error(
+            ErrorCode::invalid_input,
+            fmt::format("'{}' is larger than the {} bytes such a file may have", path.string(), max_bytes),
+            Location{path.string(), 0, 0}, "check that the setting names the right file");
+    };
+    if (static_cast<std::uint64_t>(st.st_size) > max_bytes) return too_large();
+    std::string out;
+    std::array<char, 8192> buffer{};
+    for (;;) {
+        const auto n = ::read(fd, buffer.data(), buffer.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            return make_error(ErrorCode::io, fmt::format("cannot read '{}': {}", path.string(), std::strerror(errno)),
+                              {path.string(), 0, 0}, std::string(k_read_hint));
+        }
+        if (n == 0) break;
+        if (out.size() + static_cast<std::size_t>(n) > max_bytes) return too_large();
+        out.append(buffer.data(), static_cast<std::size_t>(n));
+    }
+    return out;
 }
 
 auto write_file_atomic(const fs::path& path, std::string_view content, Durability durability) -> Expected<void> {

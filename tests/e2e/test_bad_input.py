@@ -13,7 +13,11 @@ Kinds: requirement and constraints files (syntax, invalid UTF-8, NUL, huge lines
 fields, invalid UTF-8, bad hashes), core metadata (garbage, wrong name, bad Requires-Dist), wheels (not a zip,
 zip bomb, path traversal, absolute path, symlink, duplicate entries, RECORD mismatch, invalid UTF-8 metadata),
 bundles given to verify (not a zip, traversal, bad report), AWS config files and S3 answers (HTML instead of
-XML, truncated XML, huge XML, invalid UTF-8).
+XML, truncated XML, huge XML, invalid UTF-8, a DOCTYPE with an entity bomb). Hostile sources: a page from the
+network that links to file: URLs (directly or through <base href>), a file name that is a path, metadata, zip
+fields and a remote requirements file over their size limits, a cache folder another user owns, container
+credentials over plain http to a host name that only looks like loopback, a web identity token file that is a
+device.
 
     test_bad_input.py --wheelhouse PATH --fixtures DIR
 """
@@ -139,6 +143,27 @@ def write_zip_bomb(path, name, version, member_bytes):
                 out.write(chunk)
 
 
+def with_central_sizes(data, member, size):
+    """The zip bytes with the central directory's compressed and uncompressed sizes of `member` set to `size`
+    (what a hostile server's zip claims; the local header and the data stay as they were)."""
+    out = bytearray(data)
+    pos = out.find(b"PK\x01\x02")
+    while pos >= 0:
+        name_len = int.from_bytes(out[pos + 28:pos + 30], "little")
+        if out[pos + 46:pos + 46 + name_len].decode() == member:
+            out[pos + 20:pos + 24] = size.to_bytes(4, "little")
+            out[pos + 24:pos + 28] = size.to_bytes(4, "little")
+        pos = out.find(b"PK\x01\x02", pos + 4)
+    return bytes(out)
+
+
+def entity_bomb(levels):
+    """An XML answer whose Status text expands to 10**levels bytes when read (billion laughs)."""
+    decls = ['<!ENTITY l0 "aaaaaaaaaa">'] + [f'<!ENTITY l{i} "{("&l%d;" % (i - 1)) * 10}">' for i in range(1, levels)]
+    return (f'<?xml version="1.0"?><!DOCTYPE VersioningConfiguration [{"".join(decls)}]>'
+            f"<VersioningConfiguration><Status>&l{levels - 1};</Status></VersioningConfiguration>").encode()
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # A static index tree served by nginx (scripts/index-server with WHEELHOUSE_INDEX_TREE).
 
@@ -203,7 +228,10 @@ class FixedAnswer(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if self.command != "HEAD":
-            self.wfile.write(body)
+            try:
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # a client that refuses an answer over its size limit hangs up early
 
     do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = _reply
 
@@ -372,6 +400,24 @@ def main():
         write_zip_bomb(bomb, "whl-bomb", "1.0", 600 << 20)
         project("whl-bomb", data=bomb.read_bytes())
         bomb.unlink()
+        # Hostile pages and sizes (a page from the network pointing at local files, a <base href> doing it for
+        # every link, a file name that is a path, metadata and zip fields far over what such a file holds).
+        fn = project("page-file-link")
+        tree.write_pages("page-file-link", json.dumps({"meta": {"api-version": "1.1"}, "name": "page-file-link",
+                                                       "files": [{"filename": fn, "url": f"file:///etc/{fn}",
+                                                                  "hashes": {}}]}).encode(), b"")
+        fn = project("page-base-file")
+        tree.write_pages("page-base-file", b"", f'<html><head><base href="file:///home/"></head><body>'
+                                                f'<a href="{fn}">{fn}</a></body></html>'.encode())
+        fn = project("page-slash")
+        tree.write_pages("page-slash", json.dumps({"meta": {"api-version": "1.1"}, "name": "page-slash", "files": [
+            {"filename": "page_slash-1.0-1/../x-py3-none-any.whl", "url": f"../../files/{fn}", "hashes": {}}]}).encode(),
+                         b"")
+        project("meta-huge", metadata=metadata_text("meta-huge", "1.0") + b"\n" + b"x" * (17 << 20))
+        sized = wheel_bytes(wheel_members("whl-zip-sizes", "1.0"))
+        project("whl-zip-sizes", data=with_central_sizes(sized, "whl_zip_sizes-1.0.dist-info/METADATA", 1 << 30),
+                metadata=None)
+        (tree.root / "files" / "huge-requirements.txt").write_bytes(b"good-lib\n" + b"# padding\n" * (2 << 20))
 
         index_state = tmp / "index-state"
         servers = start_index(tree.root, index_state)
@@ -406,6 +452,26 @@ def main():
             index_case("wheel: duplicate entries", "whl-duplicate", 4, ["whl_duplicate/__init__.py"])
             index_case("wheel: RECORD mismatch", "whl-record", 4, ["whl_record/__init__.py"])
             index_case("wheel: zip bomb", "whl-bomb", 4, ["whl_bomb/data.bin"])
+            index_case("page: file: link on a remote page", "page-file-link", 3, ["file:///etc/"])
+            index_case("page: <base href> to file:", "page-base-file", 3, ["file:///home/"], url=html_index)
+            index_case("page: file name with a path separator", "page-slash", 2,
+                       ["page-slash is on the index, but none"])
+            index_case("metadata: over the size limit", "meta-huge", 3, ["meta_huge-1.0-py3-none-any.whl.metadata"])
+            index_case("wheel: zip fields claim a huge METADATA", "whl-zip-sizes", 3, ["whl_zip_sizes-1.0.dist-info"])
+            case("requirements: remote file over the size limit",
+                 ["build", "-r", f"{base}/files/huge-requirements.txt", "--target", TARGET, "--no-airflow-constraints",
+                  "--index-url", index, "--trusted-host", "127.0.0.1", "-o", "{OUT}"], 3, ["huge-requirements.txt"])
+            foreign = tmp / "foreign-cache"
+            foreign.mkdir()
+            if os.geteuid() == 0:
+                os.chown(foreign, 65534, 65534)
+            else:
+                foreign = Path("/")  # owned by root
+            (inp / "good-cache.txt").write_text("good-lib\n")
+            case("cache: folder owned by another user",
+                 ["build", "-r", inp / "good-cache.txt", "--target", TARGET, "--no-airflow-constraints", "--index-url",
+                  index, "--trusted-host", "127.0.0.1", "--cache-dir", foreign, "-o", "{OUT}"], 1,
+                 ["belongs to another user"])
 
             # --- find-links folder: wheels read without an index ------------------------------------------------
             links = tmp / "links"
@@ -534,6 +600,16 @@ def main():
             config_case("aws config: unclosed section", b"[profile ci\nregion = us-east-1\n", 1)
             config_case("aws config: invalid UTF-8", b"[profile ci]\naws_access_key_id = \xff\xfe\naws_secret_access_key = x\n", 2)
             config_case("aws config: profile missing", b"[profile other]\nregion = us-east-1\n", None, 5)
+            # Credential sources a hostile environment can point elsewhere.
+            for name, extra, where in (
+                    ("aws: container credentials over plain http to a look-alike name",
+                     {"AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1.nip.io:9/creds",
+                      "AWS_CONTAINER_AUTHORIZATION_TOKEN": "container-token-bad-input"}, ["plain http"]),
+                    ("aws: web identity token file is a device",
+                     {"AWS_WEB_IDENTITY_TOKEN_FILE": "/dev/zero", "AWS_ROLE_ARN": "arn:aws:iam::1:role/r"},
+                     ["/dev/zero' is not a regular file"])):
+                case(name, ["deploy", dist_ok, "--bucket", "b", "--region", "us-east-1", "--endpoint-url",
+                            "http://127.0.0.1:9"], 5, where, env=extra)
 
             # --- advisory records and licence policy files (audit, licenses) ---------------------------------
             def advisory_case(name, filename, content, where):
@@ -574,14 +650,18 @@ def main():
                 "s3: huge XML": (200, "application/xml", b'<?xml version="1.0"?><VersioningConfiguration><Status>' +
                                  b"E" * (16 << 20) + b"</Status></VersioningConfiguration>"),
                 "s3: error without XML": (403, "text/plain", b"Forbidden\n"),
+                "s3: XML with a DOCTYPE (entity expansion)": (200, "application/xml", entity_bomb(8)),
             }
+            # An answer over the size limit is the server's failure (exit 3), whatever the document.
+            s3_exit = {"s3: huge XML": 3}
+            s3_where = {"s3: XML with a DOCTYPE (entity expansion)": ["DOCTYPE"]}
             results_s3 = {}
             try:
                 for name, answer in s3_answers.items():
                     s3.answer = answer
                     c = dict(name=name, argv=["deploy", dist_ok, "--bucket", "mwaa-bucket", "--region", "us-east-1",
-                                              "--endpoint-url", endpoint], exit=5, where=[endpoint, "mwaa-bucket"],
-                             env=creds)
+                                              "--endpoint-url", endpoint], exit=s3_exit.get(name, 5),
+                             where=s3_where.get(name, [endpoint, "mwaa-bucket"]), env=creds)
                     results_s3[name] = run_case(wh, c, tmp, env)
             finally:
                 s3.shutdown()

@@ -13,7 +13,10 @@ endpoint, an unknown CA, a wrong secret, a missing bucket, a hash mismatch, a ba
 Every byte the run produced is searched for every secret, raw and in the forms a leak takes (URL-encoded,
 JSON-escaped, base64, and base64 of "user:password" as in a Basic authorization header): stdout, stderr, every
 file written under the run's folder (dist/, lock files, the pinned file, the mirror tree, HOME) and the whole
-cache folder (the page cache stores URLs), and the objects `mirror` wrote to S3. Zero hits passes; the matrix
+cache folder (the page cache stores URLs), and the objects `mirror` wrote to S3. Files written (lock files,
+build-report.json, the pinned file, the cache) must not even hold the index user name ("user:***@" is for
+messages). Tokens also travel in URL queries (a find-links page and a requirements file with ?token=, presigned
+file links), and a failing credential_process's stderr is shown only with -v, redacted. Zero hits passes; the matrix
 (command x scenario x output mode -> exit code, hits) is printed; each scenario must end with its expected exit
 code, and the number of runs is asserted so that the test cannot pass vacuously.
 
@@ -54,6 +57,14 @@ PROCESS_SECRET = "prc/SECRET+fake/K7MDENGbPxRfiCY0000002"
 PROCESS_SESSION = "prc-SESSION/TOKEN+fake=0000003"
 WRONG_JWT = "eyJhbGciOiJSUzI1NiIsImtpZCI6ImZha2UifQ.eyJzdWIiOiJmYWtlLXdoZWVsaG91c2UifQ.ZmFrZS1zaWduYXR1cmU"
 WRONG_CONTAINER_TOKEN = "Bearer fake-container-token/0004+x"
+# Tokens that travel in URL queries: a find-links page or requirements file shared with "?token=", and the
+# signature and session token of presigned file links on an index page.
+QUERY_TOKEN = "qtok-fake-5e2b9c01d7"
+PRESIGNED_SIGNATURE = "5f1c0ffee0ddba11fake9a7b3c2d1e0f5f1c0ffee0ddba11fake9a7b3c2d1e0f"
+PRESIGNED_SESSION = "FQoGZXIvYXdzEPresignedFakeSession0005"
+# What a failing credential_process prints on stderr: shown only with -v, and then redacted.
+PROCESS_STDERR_PASSWORD = "idp-pw-fake-0006"
+PROCESS_STDERR_TOKEN = "idp-token-fake-0007"
 
 HERE = Path(__file__).resolve().parent
 
@@ -140,11 +151,12 @@ class Suite:
         return env
 
     def run(self, command, scenario, argv, expect, *, env=None, setup=None, family="index", modes=("json", "vv"),
-            extra_grep=None, timeout=300):
+            extra_grep=None, timeout=300, check=None):
         """Runs `wheelhouse COMMAND ...argv` once per output mode in a fresh folder and greps what it produced.
 
         setup(root, env) writes the scenario's inputs (returned paths are not searched unless changed) and may
-        edit env; argv and env may use {root}, {home}, {cache} placeholders via callables."""
+        edit env; argv and env may use {root}, {home}, {cache} placeholders via callables. check(mode, out, err)
+        returns what else is wrong with a run (a list of messages)."""
         for mode in modes:
             self.counter += 1
             root = self.tmp / "runs" / f"{self.counter:03d}-{command.replace(' ', '-')}-{scenario}-{mode}"
@@ -186,13 +198,24 @@ class Suite:
             if extra_grep:
                 blobs.extend(extra_grep(root))
             found = 0
+            user_forms = [f"{USER}:***@".encode(), f"//{USER}@".encode(), f"//{USER}:".encode()]
             for where, data in blobs:
+                if where not in ("stdout", "stderr"):
+                    for text in user_forms:
+                        if text in data:
+                            found += 1
+                            at = data.index(text)
+                            excerpt = data[max(0, at - 80):at + len(text) + 40].decode("utf-8", "replace")
+                            self.hits.append((command, scenario, mode, where, "index-user-in-a-file", "user", excerpt))
                 for name, form, text in self.secrets.forms():
                     if text in data:
                         found += 1
                         at = data.index(text)
                         excerpt = data[max(0, at - 80):at + len(text) + 40].decode("utf-8", "replace")
                         self.hits.append((command, scenario, mode, where, name, form, excerpt))
+            if check:
+                for problem in check(mode, out, err):
+                    self.bad_exits.append(f"{command} {scenario} [{mode}]: {problem}")
             expected = expect if isinstance(expect, (set, frozenset)) else {expect}
             if code not in expected:
                 self.bad_exits.append(f"{command} {scenario} [{mode}]: exit {code}, expected {sorted(expected)}\n"
@@ -251,6 +274,13 @@ class Suite:
         bad = links.replace(manifest["files"][wheel]["sha256"], "0" * 64)
         assert bad != links
         (tree / "badhash.html").write_text(f"<html><body>\n{bad}</body></html>\n")
+        # The same links as presigned URLs (nginx serves the files whatever the query says).
+        presigned = "".join(
+            f'<a href="files/{f}?X-Amz-Algorithm=AWS4-HMAC-SHA256&amp;X-Amz-Credential=AKIAFAKE%2F20250101%2Fus-east-1'
+            f'%2Fs3%2Faws4_request&amp;X-Amz-Security-Token={q(PRESIGNED_SESSION)}&amp;X-Amz-Signature='
+            f'{PRESIGNED_SIGNATURE}#sha256={m["sha256"]}">{f}</a>\n'
+            for f, m in sorted(manifest["files"].items()) if f.endswith(".whl"))
+        (tree / "presigned.html").write_text(f"<html><body>\n{presigned}</body></html>\n")
         (tree / "reqs").mkdir(exist_ok=True)
         (tree / "reqs" / "requirements.txt").write_text((self.demo / "requirements.txt").read_text())
         self.manifest = manifest
@@ -367,6 +397,13 @@ def index_scenarios(s):
             setup=reqs(f"requests-lite @ {s.url('/private/files/' + wheel)}\n-i {priv}\n"))
         add(command, "netrc-password", ["-i", f"http://127.0.0.1:{http}/private/simple", *trusted], 0,
             setup=netrc)
+        # Tokens in URL queries: a find-links page and a requirements file shared with ?token=, presigned links.
+        add(command, "find-links-query-token",
+            ["--no-index", "-f", f"http://127.0.0.1:{http}/links.html?token={QUERY_TOKEN}", *trusted], 0)
+        add(command, "presigned-file-links", ["--no-index", "-f", f"http://127.0.0.1:{http}/presigned.html", *trusted],
+            0)
+        add(command, "requirement-url-query-token",
+            ["-r", f"http://127.0.0.1:{http}/reqs/requirements.txt?token={QUERY_TOKEN}", "-i", public, *trusted], 0)
         # ---- forced failures
         add(command, "wrong-password-401", ["-i", s.url("/private/simple", WRONG_PASSWORD), *trusted], 3)
         add(command, "connection-refused", ["-i", s.url("/simple", WRONG_PASSWORD, port=refused), *trusted], 3)
@@ -380,6 +417,12 @@ def index_scenarios(s):
                                         *trusted], {2, 3})
         add(command, "requirement-url-404", ["-r", s.url("/private/reqs/missing.txt"), "-i", priv, *trusted],
             {1, 3})
+        add(command, "requirement-url-query-token-404",
+            ["-r", f"http://127.0.0.1:{http}/reqs/missing.txt?token={QUERY_TOKEN}", "-i", public, *trusted], {1, 3},
+            modes=("json",))
+        add(command, "presigned-links-403",
+            ["--no-index", "-f", f"http://127.0.0.1:{proxy}/_fault/status=403/presigned.html?token={QUERY_TOKEN}",
+             *trusted], {2, 3}, modes=("json",))
         add(command, "bad-reqfile-option-after-i", trusted, 1,
             setup=reqs(f"-i {s.url('/private/simple', WRONG_PASSWORD)} --no-such-option\n"))
         add(command, "bad-reqfile-line-after-extra-index", trusted, 1,
@@ -459,6 +502,9 @@ def s3_scenarios(s):
                      AWS_SESSION_TOKEN=FAKE_SESSION, **ambient)
     metadata_port = meta["port"]
 
+    helper_stderr = (f"credential helper: GET https://{USER}:{PROCESS_STDERR_PASSWORD}@idp.example/token?token="
+                     f"{PROCESS_STDERR_TOKEN} failed")
+
     def process_profile(secret, session, exit_status=0, version=1, access=None):
         def setup(root, env):
             doc = {"Version": version, "AccessKeyId": access or FAKE_ACCESS_KEY, "SecretAccessKey": secret}
@@ -466,8 +512,8 @@ def s3_scenarios(s):
                 doc["SessionToken"] = session
             script = s.write(root / "in" / "creds.py",
                              "import json, sys\nprint(json.dumps(%r))\n"
-                             "sys.stderr.write('credential helper: done\\n')\nsys.exit(%d)\n"
-                             % (doc, exit_status), 0o700)
+                             "sys.stderr.write(%r + '\\n')\nsys.exit(%d)\n"
+                             % (doc, helper_stderr, exit_status), 0o700)
             config = s.write(root / "in" / "config",
                              f"[default]\nregion = us-east-1\ncredential_process = {sys.executable} {script}\n")
             env["AWS_CONFIG_FILE"] = str(config)
@@ -526,8 +572,17 @@ def s3_scenarios(s):
     dep("credential-process-fake-keys", 5, dict(rgw, **ambient), setup=process_profile(PROCESS_SECRET, PROCESS_SESSION))
     dep("credential-process-bad-version", 5, dict(rgw, **ambient),
         setup=process_profile(PROCESS_SECRET, PROCESS_SESSION, version=2), modes=("json",))
-    dep("credential-process-exit-1", 5, dict(rgw, **ambient),
-        setup=process_profile(PROCESS_SECRET, PROCESS_SESSION, exit_status=1), modes=("json",))
+    def helper_stderr_only_with_v(mode, out, err):
+        shown = b"credential helper: GET https://" in out + err
+        if mode == "plain" and shown:
+            return ["the credential_process's stderr was shown without -v"]
+        if mode != "plain" and not shown:
+            return ["the credential_process's stderr (redacted) was not shown with -v"]
+        return []
+
+    s.run("deploy", "credential-process-exit-1", deploy_args, 5, env=dict(rgw, **ambient),
+          setup=process_profile(PROCESS_SECRET, PROCESS_SESSION, exit_status=1), family="s3",
+          modes=("json", "vv", "plain"), check=helper_stderr_only_with_v)
     dep("web-identity-sts", 5, dict(rgw, **ambient), setup=web_identity(meta["web_identity_token"]))
     dep("web-identity-wrong-token", 5, dict(rgw, **ambient), setup=web_identity(WRONG_JWT))
     dep("container-token", 5, dict(rgw, **ambient), setup=container(meta["container_token"]))
@@ -584,6 +639,11 @@ def main():
         sec.add("wrong-web-identity-token", WRONG_JWT)
         sec.add("container-token", meta["container_token"])
         sec.add("wrong-container-token", WRONG_CONTAINER_TOKEN)
+        sec.add("query-token", QUERY_TOKEN)
+        sec.add("presigned-signature", PRESIGNED_SIGNATURE)
+        sec.add("presigned-session-token", PRESIGNED_SESSION)
+        sec.add("process-stderr-password", PROCESS_STDERR_PASSWORD, USER)
+        sec.add("process-stderr-token", PROCESS_STDERR_TOKEN)
         for source, c in meta["credentials"].items():
             sec.add(f"{source}-secret", c["SecretAccessKey"])
             sec.add(f"{source}-session-token", c["SessionToken"])
@@ -616,7 +676,7 @@ def main():
         for line in s.bad_exits[:40]:
             print("FAIL:", line)
         # Fixed by the scenario lists above: a change that drops runs must change this number too.
-        expected_runs = 195
+        expected_runs = 221
         if len(s.rows) != expected_runs:
             print(f"FAIL: {len(s.rows)} runs, expected {expected_runs}")
             return 1

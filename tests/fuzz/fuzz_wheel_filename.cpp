@@ -14,7 +14,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         {"cp", "3.12.13", linux_platforms("x86_64", 2, 34), {}, PlatformExpansion::exact}, "mwaa");
     std::string_view text(reinterpret_cast<const char*>(data), size);
 
+    // A file name is one path component wherever it is used: no part may hold a separator or NUL.
+    const bool has_separator = text.find_first_of(std::string_view("/\\\0", 3)) != std::string_view::npos;
     auto wheel = WheelFilename::parse(text);
+    if (wheel && has_separator) std::abort();
     if (wheel) {
         auto again = WheelFilename::parse(wheel->to_string());
         if (!again || !(*again == *wheel) || again->to_string() != wheel->to_string()) std::abort();
@@ -27,6 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
 
     auto sdist = SdistFilename::parse(text);
+    if (sdist && has_separator) std::abort();
     if (!sdist && sdist.error().location.column < 1) std::abort();
 
     auto tags = TagSet::parse(text);

@@ -17,6 +17,7 @@
 #include "wheelhouse/cache/http_cache.hpp"
 #include "wheelhouse/http/http.hpp"
 #include "wheelhouse/index/index.hpp"
+#include "wheelhouse/util/file.hpp"
 #include "wheelhouse/util/hash.hpp"
 
 namespace wheelhouse::index {
@@ -439,6 +440,55 @@ TEST_F(IndexIntegration, MetadataReadOutOfAWheelIsKeptUnderTheWheelsHash) {
     ASSERT_TRUE(meta) << meta.error().to_string();
     EXPECT_EQ(meta->source, MetadataSource::cache);
     EXPECT_EQ(c.stats().requests, 0U);
+}
+
+TEST_F(IndexIntegration, MetadataReadByRangeRequestsIsNotKeptUnderTheDigestThePageClaims) {
+    auto e = engine();
+    auto options = index_options(servers().https() + "/simple/");
+    options.cache_dir = m_tmp / "cache";
+    Candidate wheel;
+    {
+        auto c = client(e, options);
+        wheel = find(one(c, "demo-pkg"), "Demo_Pkg-2.0-py3-none-any.whl");
+        ASSERT_FALSE(wheel.metadata.available);
+        ASSERT_TRUE(wheel.hashes.count("sha256"));
+        auto meta = c.metadata(wheel);
+        ASSERT_TRUE(meta) << meta.error().to_string();
+        EXPECT_EQ(meta->source, MetadataSource::range);
+    }
+    // A second client reads it again: nothing ties the bytes it got to the digest the page gave.
+    auto c = client(e, options);
+    auto meta = c.metadata(wheel);
+    ASSERT_TRUE(meta) << meta.error().to_string();
+    EXPECT_EQ(meta->source, MetadataSource::range);
+    EXPECT_EQ(c.stats().metadata_cached, 0U);
+
+    // An entry where older versions stored range reads (a poisoned one, here) is not read, and a PEP 658 file
+    // the page vouches for is fetched rather than lose to an entry under the wheel's digest.
+    const auto& sha = wheel.hashes.at("sha256");
+    const auto poisoned = "Metadata-Version: 2.1\nName: Demo_Pkg\nVersion: 2.0\nRequires-Dist: evil-payload\n";
+    for (const char* kind : {"wheel-sha256"}) {
+        const auto entry = m_tmp / "cache" / "metadata-v1" / kind / sha.substr(0, 2) / sha;
+        fs::create_directories(entry.parent_path());
+        ASSERT_TRUE(util::write_file_atomic(entry, poisoned));
+    }
+    auto after = c.metadata(wheel);
+    ASSERT_TRUE(after) << after.error().to_string();
+    EXPECT_EQ(after->parsed.requires_dist_raw.size(), meta->parsed.requires_dist_raw.size());
+    auto blob_options = options;
+    auto b = client(e, blob_options);
+    const auto blob = find(one(b, "big-blob"), "big_blob-1.0-py3-none-any.whl");
+    ASSERT_TRUE(blob.metadata.available && blob.metadata.hashes.count("sha256"));
+    const auto& blob_sha = blob.hashes.at("sha256");
+    const auto blob_entry = m_tmp / "cache" / "metadata-v1" / "checked-wheel-sha256" / blob_sha.substr(0, 2) / blob_sha;
+    fs::create_directories(blob_entry.parent_path());
+    ASSERT_TRUE(util::write_file_atomic(blob_entry,
+                                        "Metadata-Version: 2.1\nName: big.blob\nVersion: 1.0\n"
+                                        "Requires-Dist: evil-payload\n"));
+    auto from_pep658 = b.metadata(blob);
+    ASSERT_TRUE(from_pep658) << from_pep658.error().to_string();
+    EXPECT_EQ(from_pep658->source, MetadataSource::pep658);
+    EXPECT_EQ(from_pep658->text, slurp(servers().tree() / "files" / "big_blob-1.0-py3-none-any.whl.metadata"));
 }
 
 TEST_F(IndexIntegration, SecondRunIsServedFromTheCacheWith304s) {

@@ -3,6 +3,7 @@
 // The servers are CTest fixtures; a missing server fails these tests, it never skips them.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <fstream>
@@ -15,6 +16,7 @@
 #include "wheelhouse/s3/network_credentials.hpp"
 #include "wheelhouse/util/file.hpp"
 #include "wheelhouse/util/hash.hpp"
+#include "wheelhouse/util/strings.hpp"
 
 namespace wheelhouse::s3 {
 namespace {
@@ -221,6 +223,32 @@ TEST_F(S3Server, ListObjectsV2FollowsContinuationTokens) {
     ASSERT_TRUE(all.has_value()) << all.error().to_string();
     ASSERT_EQ(all->size(), 7U);
     for (int i = 0; i < 7; ++i) EXPECT_EQ((*all)[static_cast<std::size_t>(i)].key, fmt::format("dags/f{}.py", i));
+}
+
+TEST_F(S3Server, KeysWithDotSegmentsAreSentAsTheyAreSigned) {
+    // curl folds "/a/../b" into "/b" after the request was signed: the server then sees another path than the
+    // signature covers, or stores another key. Such keys are legal in S3 (a DAG folder named "..", a sync of
+    // odd file names) and must round-trip as they are.
+    auto c = server.client();
+    const auto bucket = versioned_bucket(c, "dots");
+    const std::vector<std::string> keys = {"dags/a/../b.py", "dags/./c.py", "dags/d/..", "dags/e/."};
+    for (const auto& key : keys) {
+        auto put = c.put_object(bucket, key, "body of " + key, encrypted());
+        ASSERT_TRUE(put.has_value()) << key << ": " << put.error().to_string();
+    }
+    auto listed = c.list_objects(bucket, "dags/");
+    ASSERT_TRUE(listed.has_value()) << listed.error().to_string();
+    std::vector<std::string> names;
+    for (const auto& o : *listed) names.push_back(o.key);
+    std::sort(names.begin(), names.end());
+    auto sorted = keys;
+    std::sort(sorted.begin(), sorted.end());
+    EXPECT_EQ(names, sorted);
+    for (const auto& key : keys) {
+        auto body = c.get_object(bucket, key);
+        ASSERT_TRUE(body.has_value()) << key << ": " << body.error().to_string();
+        EXPECT_EQ(*body, "body of " + key);
+    }
 }
 
 TEST_F(S3Server, DeleteObjectsRemovesTheBatch) {
@@ -482,6 +510,177 @@ TEST_F(MetadataServer, DefaultChainPrefersEnvironmentThenWebIdentityThenContaine
     auto creds3 = chain3.resolve();
     ASSERT_TRUE(creds3.has_value()) << creds3.error().to_string();
     EXPECT_EQ(creds3->source, "instance-metadata");
+}
+
+// ---- redirects and response limits, against the metadata server's redirect endpoints and its recorder (another
+// origin that answers with the request it got and counts what reaches it).
+
+class Redirects : public MetadataServer {
+protected:
+    [[nodiscard]] auto recorder() const -> std::string { return state.value("recorder", ""); }
+    [[nodiscard]] static auto engine() -> http::Engine {
+        http::Options o;
+        o.trusted_hosts.push_back("127.0.0.1");
+        o.backoff_base = std::chrono::milliseconds(10);
+        auto e = http::Engine::create(o);
+        EXPECT_TRUE(e.has_value());
+        return std::move(*e);
+    }
+    [[nodiscard]] auto hits() const -> int {
+        auto e = engine();
+        auto r = e.fetch(http::Request(recorder() + "/hits"));
+        EXPECT_TRUE(r.has_value());
+        return r ? std::stoi(r->body) : -1;
+    }
+    static auto header(const nlohmann::json& echoed, std::string_view name) -> std::optional<std::string> {
+        for (const auto& kv : echoed["headers"]) {
+            if (util::iequals(kv[0].get<std::string>(), name)) return kv[1].get<std::string>();
+        }
+        return std::nullopt;
+    }
+    static auto with_secret_headers(http::Request r) -> http::Request {
+        r.headers = {{"Authorization", "Bearer secret-auth"},
+                     {"Cookie", "session=secret-cookie"},
+                     {"Proxy-Authorization", "Basic secret-proxy"},
+                     {"X-Amz-Security-Token", "secret-session-token"},
+                     {"X-aws-ec2-metadata-token", "secret-imds-token"},
+                     {"Host", "evil.example"},
+                     {"Accept", "application/json"}};
+        return r;
+    }
+};
+
+TEST_F(Redirects, AChangeOfOriginDropsCredentialHeadersAndHost) {
+    auto e = engine();
+    for (const char* status : {"301", "302", "303", "307", "308"}) {
+        auto r = e.fetch(with_secret_headers(http::Request(endpoint() + "/redirect/" + status + "/landed")));
+        ASSERT_TRUE(r.has_value()) << r.error().to_string();
+        const auto echoed = nlohmann::json::parse(r->body);
+        EXPECT_EQ(echoed["path"], "/landed") << status;
+        for (const char* name :
+             {"Authorization", "Cookie", "Proxy-Authorization", "X-Amz-Security-Token", "X-aws-ec2-metadata-token"}) {
+            EXPECT_FALSE(header(echoed, name)) << status << ": " << name << " reached another origin";
+        }
+        EXPECT_EQ(header(echoed, "Host").value_or(""), recorder().substr(std::string("http://").size())) << status;
+        EXPECT_EQ(header(echoed, "Accept").value_or(""), "application/json") << "other headers stay";
+        EXPECT_EQ(r->body.find("secret"), std::string::npos) << r->body;
+    }
+    // On the same origin the request is unchanged.
+    auto same = e.fetch(with_secret_headers(http::Request(endpoint() + "/redirect-self/302/echo/here")));
+    ASSERT_TRUE(same.has_value()) << same.error().to_string();
+    const auto echoed = nlohmann::json::parse(same->body);
+    EXPECT_EQ(header(echoed, "Authorization").value_or(""), "Bearer secret-auth");
+    EXPECT_EQ(header(echoed, "X-Amz-Security-Token").value_or(""), "secret-session-token");
+}
+
+TEST_F(Redirects, ABodyIsNotSentAgainAfter301302Or303) {
+    auto e = engine();
+    for (const char* status : {"301", "302", "303"}) {
+        http::Request r(endpoint() + "/redirect/" + status + "/landed");
+        r.method = http::Method::post;
+        r.body = http::Body::memory("secret-form-body");
+        auto response = e.fetch(std::move(r));
+        ASSERT_TRUE(response.has_value()) << response.error().to_string();
+        const auto echoed = nlohmann::json::parse(response->body);
+        EXPECT_EQ(echoed["method"], "GET") << status;
+        EXPECT_EQ(echoed["body"], "") << status;
+        EXPECT_FALSE(header(echoed, "Content-Length").has_value() && header(echoed, "Content-Length") != "0") << status;
+    }
+    // 307 and 308 mean "the same request there".
+    http::Request r(endpoint() + "/redirect-self/307/echo/again");
+    r.method = http::Method::put;
+    r.body = http::Body::memory("kept");
+    auto kept = e.fetch(std::move(r));
+    ASSERT_TRUE(kept.has_value()) << kept.error().to_string();
+    EXPECT_EQ(nlohmann::json::parse(kept->body)["body"], "kept");
+}
+
+TEST_F(Redirects, SignedAndCredentialRequestsNeverFollowOne) {
+    const int before = hits();
+    // The engine: an error naming the status and where it pointed, with error_status_is_error.
+    {
+        auto e = engine();
+        http::Request r(endpoint() + "/redirect/307/landed");
+        r.follow_redirects = false;
+        auto refused = e.fetch(std::move(r));
+        ASSERT_FALSE(refused.has_value());
+        EXPECT_EQ(refused.error().code, ErrorCode::network);
+        EXPECT_NE(refused.error().message.find("307"), std::string::npos) << refused.error().message;
+    }
+    // S3 (SigV4-signed): the 3xx is the server's answer, reported as an S3 error.
+    {
+        ClientOptions o;
+        o.endpoint = *Endpoint::parse(endpoint() + "/redirect/307");
+        Credentials c;
+        c.access_key_id = "AKIDREDIRECT";
+        c.secret_access_key = util::Secret("redirect-secret");
+        c.session_token = util::Secret("redirect-session-token");
+        auto client = Client::create(c, o);
+        ASSERT_TRUE(client.has_value()) << client.error().to_string();
+        auto versioning = client->get_bucket_versioning("bucket");
+        ASSERT_FALSE(versioning.has_value());
+        EXPECT_EQ(versioning.error().code, ErrorCode::aws);
+        EXPECT_NE(versioning.error().message.find("307"), std::string::npos) << versioning.error().message;
+        PutOptions plain;
+        plain.encryption = Encryption::none;
+        plain.allow_unencrypted = true;
+        auto put = client->put_object("bucket", "k.txt", "body", plain);
+        EXPECT_FALSE(put.has_value());
+    }
+    // STS, container credentials, IMDSv2.
+    Environment sts{{"AWS_WEB_IDENTITY_TOKEN_FILE", write("token", state.value("web_identity_token", ""))},
+                    {"AWS_ROLE_ARN", state.value("role_arn", "")},
+                    {"AWS_ENDPOINT_URL_STS", endpoint() + "/redirect/307"}};
+    EXPECT_FALSE(make_web_identity_provider(sts, {}, {})->load().has_value());
+    Environment container{{"AWS_CONTAINER_CREDENTIALS_FULL_URI", endpoint() + "/redirect/307/container/credentials"},
+                          {"AWS_CONTAINER_AUTHORIZATION_TOKEN", state.value("container_token", "")}};
+    auto c = make_container_provider(container)->load();
+    ASSERT_FALSE(c.has_value());
+    EXPECT_NE(c.error().message.find("307"), std::string::npos) << c.error().message;
+    Environment imds{{"AWS_EC2_METADATA_SERVICE_ENDPOINT", endpoint() + "/redirect/307"}};
+    auto i = make_instance_metadata_provider(imds)->load();
+    ASSERT_FALSE(i.has_value());
+    EXPECT_NE(i.error().message.find("307"), std::string::npos) << i.error().message;
+    EXPECT_EQ(hits(), before) << "a signed or credential request reached the redirect's target";
+}
+
+TEST_F(Redirects, AResponseOverItsLimitFailsBeforeItIsHeld) {
+    auto e = engine();
+    for (const char* path : {"/big/200000", "/big-chunked/200000"}) {
+        http::Request r(recorder() + path);
+        r.max_body = 100000;
+        auto refused = e.fetch(std::move(r));
+        ASSERT_FALSE(refused.has_value()) << path;
+        EXPECT_EQ(refused.error().code, ErrorCode::network) << path;
+        EXPECT_NE(refused.error().message.find("larger than the 100000 bytes"), std::string::npos)
+            << refused.error().message;
+        EXPECT_EQ(refused.error().message.find("attempts"), std::string::npos) << "not retried";
+        http::Request fits(recorder() + path);
+        fits.max_body = 200000;
+        auto ok = e.fetch(std::move(fits));
+        ASSERT_TRUE(ok.has_value()) << ok.error().to_string();
+        EXPECT_EQ(ok->body.size(), 200000U);
+    }
+    // The engine's default for memory sinks.
+    http::Options small;
+    small.max_memory_body = 1000;
+    auto limited = http::Engine::create(small);
+    ASSERT_TRUE(limited.has_value());
+    auto r = limited->fetch(http::Request(recorder() + "/big/5000"));
+    EXPECT_FALSE(r.has_value());
+}
+
+TEST_F(Redirects, PathAsIsKeepsDotSegments) {
+    auto e = engine();
+    http::Request folded(recorder() + "/a/../b/./c");
+    auto a = e.fetch(std::move(folded));
+    ASSERT_TRUE(a.has_value()) << a.error().to_string();
+    EXPECT_EQ(nlohmann::json::parse(a->body)["path"], "/b/c");
+    http::Request as_is(recorder() + "/a/../b/./c");
+    as_is.path_as_is = true;
+    auto b = e.fetch(std::move(as_is));
+    ASSERT_TRUE(b.has_value()) << b.error().to_string();
+    EXPECT_EQ(nlohmann::json::parse(b->body)["path"], "/a/../b/./c");
 }
 
 }  // namespace

@@ -12,7 +12,13 @@ It speaks, on one HTTP port of 127.0.0.1, the documented protocols:
   * EC2 IMDSv2: PUT /latest/api/token with X-aws-ec2-metadata-token-ttl-seconds -> a session token;
     GET /latest/meta-data/iam/security-credentials/ and .../<role> need X-aws-ec2-metadata-token
     (401 without it, as IMDSv2-only instances answer); a GET of /latest/api/token is 405.
-DIR/metadata.json holds the port, the expected tokens and the credentials each source returns (all fake).
+  * Redirects, for the tests of what a client does with one: /redirect/<status>/<path> (any method) answers
+    <status> with "Location: <recorder>/<path>", /redirect-self/<status>/<path> with a Location on this port.
+    /echo/<path> answers with the request as JSON (method, path, headers, body).
+A second port (the recorder, another origin) answers every request with the same JSON and counts them; GET
+/hits there gives the count (itself not counted), /big/<n> and /big-chunked/<n> send n bytes (with a
+Content-Length, or chunked without one).
+DIR/metadata.json holds the ports, the expected tokens and the credentials each source returns (all fake).
 
 With --rgw-state RGW_DIR (a Ceph RGW that scripts/s3-server started there) the container and IMDS endpoints hand
 out real, short-lived keys of that RGW's user instead: a new key every LIFETIME/2 seconds (--lifetime, default
@@ -38,11 +44,13 @@ from urllib.parse import parse_qs, urlsplit
 ROLE = "wheelhouse-test-role"
 
 
-def make_state(port):
+def make_state(port, recorder_port):
     exp = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     return {
         "port": port,
         "endpoint": "http://127.0.0.1:%d" % port,
+        "recorder_port": recorder_port,
+        "recorder": "http://127.0.0.1:%d" % recorder_port,
         "web_identity_token": "eyJ-test-" + secrets.token_hex(16),
         "role_arn": "arn:aws:iam::111122223333:role/ci-deploy",
         "container_token": "container-" + secrets.token_hex(16),
@@ -124,6 +132,12 @@ class RgwKeys:
             return {"created": self.created, "removed": self.removed, "served": list(self.served)}
 
 
+def request_json(handler, body):
+    return json.dumps({"method": handler.command, "path": handler.path,
+                       "headers": [[k, v] for k, v in handler.headers.items()],
+                       "body": body.decode("utf-8", "replace")})
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     state = None
@@ -132,6 +146,23 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, fmt, *args):  # quiet; the state file says what runs
         pass
+
+    def redirect_or_echo(self):
+        """The redirect and echo paths, for every method; False when the path is not one of them."""
+        path = urlsplit(self.path).path
+        for prefix, base in (("/redirect/", self.state["recorder"]), ("/redirect-self/", self.state["endpoint"])):
+            if path.startswith(prefix):
+                self.body()
+                status, _, rest = path[len(prefix):].partition("/")
+                query = urlsplit(self.path).query
+                target = base + "/" + rest + ("?" + query if query else "")
+                self.reply(int(status), "<Error><Code>Redirect</Code></Error>", "application/xml",
+                           [("Location", target)])
+                return True
+        if path.startswith("/echo/"):
+            self.reply(200, request_json(self, self.body()), "application/json")
+            return True
+        return False
 
     def reply(self, status, body, content_type="text/plain", headers=()):
         data = body.encode() if isinstance(body, str) else body
@@ -198,6 +229,8 @@ class Handler(BaseHTTPRequestHandler):
         return self.headers.get("X-aws-ec2-metadata-token") in self.imds_tokens
 
     def do_GET(self):
+        if self.redirect_or_echo():
+            return
         path = urlsplit(self.path).path
         if path == "/_stats" and self.rgw_keys is not None:
             return self.reply(200, json.dumps(self.rgw_keys.stats()), "application/json")
@@ -220,6 +253,8 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(404, "not found")
 
     def do_PUT(self):
+        if self.redirect_or_echo():
+            return
         path = urlsplit(self.path).path
         self.body()
         if path == "/latest/api/token":
@@ -231,16 +266,72 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(200, token, "text/plain", [("X-aws-ec2-metadata-token-ttl-seconds", ttl)])
         self.reply(404, "not found")
 
+    def do_HEAD(self):
+        if not self.redirect_or_echo():
+            self.reply(404, "")
+
+    def do_DELETE(self):
+        if not self.redirect_or_echo():
+            self.body()
+            self.reply(404, "not found")
+
     def do_POST(self):
+        if self.redirect_or_echo():
+            return
         if urlsplit(self.path).path in ("/", "/sts", "/sts/"):
             return self.do_sts()
         self.body()
         self.reply(404, "not found")
 
 
+class Recorder(BaseHTTPRequestHandler):
+    """Another origin: answers whatever arrives with what arrived, and counts it."""
+    protocol_version = "HTTP/1.1"
+    hits = 0
+    lock = threading.Lock()
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def send(self, status, data, content_type="application/json", chunked=False):
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        if chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command == "HEAD":
+            return
+        if chunked:
+            for i in range(0, len(data), 65536):
+                part = data[i:i + 65536]
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+            self.wfile.write(b"0\r\n\r\n")
+        else:
+            self.wfile.write(data)
+
+    def handle_any(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(n) if n else b""
+        path = urlsplit(self.path).path
+        if path == "/hits":
+            return self.send(200, str(Recorder.hits).encode(), "text/plain")
+        with Recorder.lock:
+            Recorder.hits += 1
+        for prefix, chunked in (("/big/", False), ("/big-chunked/", True)):
+            if path.startswith(prefix):
+                return self.send(200, b"x" * int(path[len(prefix):]), "application/octet-stream", chunked)
+        self.send(200, request_json(self, body).encode())
+
+    do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = handle_any
+
+
 def serve(state_dir, port, rgw_state=None, lifetime=60):
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    state = make_state(server.server_address[1])
+    recorder = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=recorder.serve_forever, daemon=True).start()
+    state = make_state(server.server_address[1], recorder.server_address[1])
     if rgw_state:
         Handler.rgw_keys = RgwKeys(rgw_state, lifetime)
         state["rgw_keys"] = {"lifetime": lifetime}

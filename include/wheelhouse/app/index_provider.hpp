@@ -45,6 +45,13 @@ public:
 
     // Where a file was listed (index URL without credentials, or find-links location); "" if unknown.
     [[nodiscard]] auto origin(std::string_view url) const -> std::string;
+    // The core metadata the resolution was given for a file, and where it came from (in words), for the check
+    // of the downloaded wheel against it (index::check_wheel_metadata); nothing if none was read.
+    struct UsedMetadata {
+        metadata::Metadata metadata;
+        std::string source;
+    };
+    [[nodiscard]] auto used_metadata(std::string_view url) const -> std::optional<UsedMetadata>;
     [[nodiscard]] auto pages() const -> std::size_t { return m_pages.size(); }
 
 private:
@@ -60,6 +67,7 @@ private:
     std::map<std::string, Expected<index::ProjectFiles>, std::less<>> m_pages;
     std::map<std::string, index::Candidate, std::less<>> m_by_url;
     std::map<std::string, Expected<metadata::Metadata>, std::less<>> m_metadata;  // by file URL
+    std::map<std::string, std::string, std::less<>> m_metadata_source;            // by file URL, in words
     // Specifiers seen for a project (constraints, dependents' requirements): prefetch prefers versions in them.
     std::map<std::string, std::vector<pep440::SpecifierSet>, std::less<>> m_hints;
     std::map<std::string, std::vector<std::string>> m_allowed;

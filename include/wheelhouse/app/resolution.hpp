@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "wheelhouse/app/index_provider.hpp"
 #include "wheelhouse/app/inputs.hpp"
 #include "wheelhouse/http/http.hpp"
 #include "wheelhouse/index/index.hpp"
@@ -66,6 +67,9 @@ struct ResolvedSet {
     // image keeps has provided_by "image" and nothing to install (its index file is listed where there is one).
     std::vector<LockedPackage> packages;
     std::vector<std::string> fetch_urls;  // same order; credentials given back for the downloads ("" if no file)
+    // Same order: the core metadata the resolution read for each file (none if it read none), for the check of
+    // the downloaded wheel against it.
+    std::vector<std::optional<ClientProvider::UsedMetadata>> used_metadata;
     std::vector<std::string> notes;
     std::size_t requests = 0;  // HTTP requests sent to package indexes
 };

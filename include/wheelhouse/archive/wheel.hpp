@@ -22,6 +22,11 @@ struct Limits {
     std::size_t max_entries = 200000;
 };
 
+// The .dist-info files read into memory and parsed have caps far below max_member_size: METADATA is a few
+// kilobytes (a long description included), RECORD about 100 bytes per member of the largest wheels.
+inline constexpr std::uint64_t max_metadata_member_size = 16ULL << 20;
+inline constexpr std::uint64_t max_record_member_size = 64ULL << 20;
+
 struct Entry {
     std::string name;        // path inside the archive, '/'-separated, directories end without '/'
     std::uint64_t size = 0;  // uncompressed size as the archive declares it
@@ -80,12 +85,15 @@ public:
     // e.g. "demo_pkg-1.0.0.dist-info"
     [[nodiscard]] auto dist_info() const -> const std::string& { return m_dist_info; }
 
-    // Reads one regular-file member fully, refusing more than max_member_size bytes.
-    [[nodiscard]] auto read(std::string_view name) const -> Expected<std::string>;
+    // Reads one regular-file member fully, refusing more than max_member_size bytes (or max_bytes, if smaller),
+    // counted as they come out.
+    [[nodiscard]] auto read(std::string_view name, std::optional<std::uint64_t> max_bytes = std::nullopt) const
+        -> Expected<std::string>;
 
-    [[nodiscard]] auto read_metadata() const -> Expected<std::string>;  // <dist-info>/METADATA, as text
-    [[nodiscard]] auto read_wheel_info() const -> Expected<WheelInfo>;
-    [[nodiscard]] auto read_record() const -> Expected<std::vector<RecordEntry>>;
+    // <dist-info>/METADATA as text (at most max_metadata_member_size bytes).
+    [[nodiscard]] auto read_metadata() const -> Expected<std::string>;
+    [[nodiscard]] auto read_wheel_info() const -> Expected<WheelInfo>;             // at most max_metadata_member_size
+    [[nodiscard]] auto read_record() const -> Expected<std::vector<RecordEntry>>;  // max_record_member_size
 
     WheelReader(WheelReader&&) noexcept;
     auto operator=(WheelReader&&) noexcept -> WheelReader&;

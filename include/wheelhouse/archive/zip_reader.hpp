@@ -29,8 +29,10 @@ public:
     [[nodiscard]] auto entries() const -> const std::vector<Entry>& { return m_entries; }
     [[nodiscard]] auto find(std::string_view name) const -> const Entry*;
 
-    // Reads one regular-file member into memory (at most limits.max_member_size bytes).
-    [[nodiscard]] auto read(std::string_view name) const -> Expected<std::string>;
+    // Reads one regular-file member into memory: at most limits.max_member_size bytes, or max_bytes if that is
+    // smaller (counted as they come out: a header can lie about the size).
+    [[nodiscard]] auto read(std::string_view name, std::optional<std::uint64_t> max_bytes = std::nullopt) const
+        -> Expected<std::string>;
     // Streams one regular-file member to `destination` (written atomically), hashing it on the way.
     [[nodiscard]] auto extract(std::string_view name, const std::filesystem::path& destination) const
         -> Expected<ExtractedFile>;

@@ -18,6 +18,8 @@ namespace wheelhouse::bundle {
 // MWAA unzips plugins.zip into /usr/local/airflow/plugins/, where requirements.txt's
 // `--constraint "/usr/local/airflow/plugins/constraints.txt"` finds this file.
 inline constexpr std::string_view k_constraints_name = "constraints.txt";
+// A constraints file read back from a bundle is held in memory: at most this many bytes.
+inline constexpr std::uint64_t k_max_constraints_size = 64ULL << 20;
 
 // AWS advises keeping plugins.zip under 1 GB, and MWAA kills the requirements install after about
 // 9-10 minutes (then rolls the update back). Binary units: 512 MiB and 1 GiB.

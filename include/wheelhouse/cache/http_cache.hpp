@@ -15,8 +15,14 @@
 
 namespace wheelhouse::cache {
 
-// The cache folder: $WHEELHOUSE_CACHE_DIR, else $XDG_CACHE_HOME/wheelhouse, else ~/.cache/wheelhouse.
+// The cache folder: $WHEELHOUSE_CACHE_DIR, else $XDG_CACHE_HOME/wheelhouse, else ~/.cache/wheelhouse, else (no
+// HOME) <tmp>/wheelhouse-cache-<uid>.
 auto default_cache_dir() -> std::filesystem::path;
+
+// Makes `root` ready to hold a cache: creates it (and missing parents) with mode 0700, or checks an existing
+// one. Whoever can write the cache decides what later builds bundle, so a folder (or a symlink to one) owned
+// by another user is refused, as is anything that is not a folder.
+auto prepare_cache_dir(const std::filesystem::path& root) -> Expected<void>;
 
 struct CacheControl {
     std::optional<std::int64_t> max_age;  // seconds

@@ -13,7 +13,7 @@
 
 namespace wheelhouse::cache {
 
-// Layout under <root>/wheels/ (root is usually default_cache_dir()):
+// Layout under <root>/wheels/ (root is usually default_cache_dir(); open() checks it with prepare_cache_dir):
 //   sha256/<ab>/<cd>/<hex>/<filename>   one entry: the wheel with that digest under its file name; an entry
 //                                       exists only once it was hash-checked and RECORD-verified
 //   locks/<hex>.lock                    flock'ed while one process downloads and verifies that entry
@@ -98,6 +98,11 @@ public:
     // modification time, which `prune` reads as "last used". A digest that is not 64 hex digits finds nothing.
     [[nodiscard]] auto find(std::string_view sha256) const -> std::optional<StoredWheel>;
     [[nodiscard]] auto find(std::string_view filename, std::string_view sha256) const -> std::optional<StoredWheel>;
+
+    // Hashes an entry's file again, for a hit that stands in for a digest the user gave (--hash, a lock file):
+    // the cache is only as trustworthy as every process that could write it. An entry whose bytes do not match
+    // its digest is removed and false returned.
+    [[nodiscard]] auto verify(const StoredWheel& entry) const -> Expected<bool>;
 
     // Path an entry has (or would have); the folder is not created.
     [[nodiscard]] auto entry_path(std::string_view filename, std::string_view sha256) const -> std::filesystem::path;

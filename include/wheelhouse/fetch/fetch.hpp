@@ -50,6 +50,9 @@ struct WheelRequest {
 struct FetchOptions {
     bool offline = false;            // the cache only; what is missing is an error per wheel
     bool require_hashes = false;     // a wheel without an expected digest is refused
+    // A cache hit found by an expected digest is hashed again before it is used (a hit then proves the digest
+    // as a download would). For digests the user gave (--hash, a lock); a damaged entry is downloaded again.
+    bool verify_cache_hits = false;
     std::size_t verify_threads = 0;  // wheel-check workers; 0: one per core
     archive::Limits limits;
     // An interrupted download of at least this many bytes (with an expected digest and a server that gave a
@@ -78,6 +81,7 @@ struct FetchStats {
     std::size_t failed = 0;
     std::size_t resumed = 0;
     std::size_t waited_for_other_process = 0;  // entries another process was fetching; used once it committed
+    std::size_t cache_damaged = 0;             // hits whose bytes did not match their digest (removed, refetched)
 };
 
 struct FetchReport {

@@ -23,6 +23,12 @@ namespace wheelhouse::http {
 
 using Clock = std::chrono::steady_clock;
 
+// Response size limits for bodies held in memory (Request::max_body), shared by the modules that read them.
+inline constexpr std::uint64_t max_index_page_bytes = 128ULL << 20;  // PEP 503/691 project pages, find-links pages
+inline constexpr std::uint64_t max_metadata_bytes = 16ULL << 20;     // core metadata (PEP 658 files, METADATA)
+inline constexpr std::uint64_t max_document_bytes = 16ULL << 20;     // S3 XML, requirement and constraints files
+inline constexpr std::uint64_t max_credentials_bytes = 1ULL << 20;   // credential JSON/XML, tokens
+
 // Where a response body goes. Because a transfer may be retried, every sink can be restarted: memory is
 // cleared, a file is truncated, a callback sink is told through on_restart (so a streaming hash can reset).
 struct Sink {
@@ -88,14 +94,26 @@ struct Request {
 
     std::string url;  // may carry user:password; it is never shown unredacted
     Method method = Method::get;
-    // Extra headers, e.g. Accept, Range, If-None-Match, If-Modified-Since. An Authorization header here is
-    // dropped, like URL credentials, when a redirect leaves the origin.
+    // Extra headers, e.g. Accept, Range, If-None-Match, If-Modified-Since. When a redirect leaves the origin,
+    // the ones that carry credentials (Authorization, Cookie, Proxy-Authorization, X-Amz-Security-Token,
+    // X-aws-ec2-metadata-token) and Host are dropped, like URL credentials.
     std::vector<std::pair<std::string, std::string>> headers;
     Sink sink;
     Body body;  // sent with put/post/delete_ (always with a Content-Length; no "Expect: 100-continue")
     // When true (default) a final status other than 2xx/304 is an Error (404/410: not_found, else network).
     // When false it is returned as a Response whose body holds the server's error document (S3 needs it).
     bool error_status_is_error = true;
+    // false for requests bound to their URL (SigV4-signed S3 and STS calls, IMDS and container credentials): a
+    // redirect is not followed, as the AWS SDKs treat a 3xx. With error_status_is_error it is an Error
+    // (network), otherwise the 3xx Response is returned for the caller to report.
+    bool follow_redirects = true;
+    // Send the URL's path exactly as given, without folding "." and ".." segments (S3 keys are signed as
+    // they are; a folded path names another object).
+    bool path_as_is = false;
+    // The most body bytes this response may have; more is a network error (exit 3) as soon as it shows (a
+    // Content-Length above it, or the bytes themselves), before the memory is spent. Unset: the engine's
+    // max_memory_body for memory sinks, no limit for file and callback sinks.
+    std::optional<std::uint64_t> max_body;
 };
 
 struct Response {
@@ -171,6 +189,8 @@ struct Options {
     std::string user_agent = "wheelhouse";
     bool http2 = true;
     int max_redirects = 10;
+    // Limit for a memory sink's body when the request sets none (Request::max_body).
+    std::uint64_t max_memory_body = 64ULL << 20;
     // When this flag becomes true (a SIGINT handler sets it), every queued and running transfer of the current
     // run() ends at once with an "interrupted" error; the flag is read between curl waits (at most 200 ms).
     const std::atomic<bool>* cancel = nullptr;

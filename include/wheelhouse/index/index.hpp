@@ -94,15 +94,17 @@ struct Sources {
 };
 
 // `url` with the user:password of the first index or find-links URL on the same origin (scheme, host, port),
-// unless it has its own. Candidates and lock files hold URLs without credentials; their downloads need them
-// back, as pip matches credentials per host.
+// unless it has its own, and with each secret query value that a file stored as "***" (util::stored_url:
+// "?token=***") taken from the first such URL on the same origin that has that parameter. Candidates and lock
+// files hold URLs without credentials; their downloads need them back, as pip matches credentials per host.
 auto with_credentials(std::string_view url, const Sources& sources) -> std::string;
 
 struct ClientOptions {
     Sources sources;
     // Cache folder for index pages (http-v1/) and core metadata (metadata-v1/, content-addressed by the sha256
-    // of the .metadata file or of the wheel it came from); nullopt disables both. cache::default_cache_dir()
-    // is the usual value.
+    // of the .metadata file, or of the whole wheel it was read from once that wheel's bytes matched the digest;
+    // metadata read by range requests is never stored, since nothing ties it to a digest); nullopt disables
+    // both. cache::default_cache_dir() is the usual value.
     std::optional<std::filesystem::path> cache_dir;
     bool use_pep658 = true;                // fetch <url>.metadata when the page offers it
     bool use_ranges = true;                // read a wheel's METADATA with range requests when the server allows it
@@ -128,6 +130,17 @@ struct CoreMetadata {
     MetadataSource source = MetadataSource::pep658;
     std::uint64_t bytes_read = 0;  // network or disk bytes read to get it
 };
+
+// Where a file's core metadata came from, in words for messages: "the PEP 658 file <url>.metadata", "range
+// requests to <url>", ... (URLs redacted).
+auto describe_metadata_source(const Candidate& file, MetadataSource source) -> std::string;
+
+// After the download: the wheel's own METADATA must say what the resolution was told, whichever way that was
+// read (a PEP 658 file the index vouches for, range requests, the cache). Compares what a resolver reads:
+// Name, Version, Requires-Python, Requires-Dist and Provides-Extra. A difference is ErrorCode::verification
+// (exit 4) naming the wheel, the field and both sources; `used_from` is describe_metadata_source's text.
+auto check_wheel_metadata(const std::filesystem::path& wheel, std::string_view filename, const metadata::Metadata& used,
+                          std::string_view used_from) -> Expected<void>;
 
 // What the client did, for tests, benchmarks and --verbose.
 struct Stats {

@@ -34,6 +34,11 @@ auto make_web_identity_provider(Environment env, SharedFiles files, ProfileChoic
 auto make_container_provider(Environment env, NetworkProviderOptions options = {})
     -> std::unique_ptr<CredentialProvider>;
 
+// Whether AWS_CONTAINER_CREDENTIALS_FULL_URI may use plain http to `host` (lower case, IPv6 without brackets):
+// an IP literal in 127.0.0.0/8 or ::1, the ECS host 169.254.170.2, the EKS Pod Identity hosts 169.254.170.23
+// and fd00:ec2::23, or the name localhost. Any other name is refused, whatever it resolves to.
+auto container_http_host_allowed(std::string_view host) -> bool;
+
 // EC2 instance metadata, IMDSv2 only: PUT /latest/api/token, then GET the role name and its credentials.
 // AWS_EC2_METADATA_SERVICE_ENDPOINT overrides http://169.254.169.254; AWS_EC2_METADATA_DISABLED=true turns it
 // off. An unreachable service means "not configured" (the chain then reports no credentials).

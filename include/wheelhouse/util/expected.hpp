@@ -43,6 +43,8 @@ struct Error {
     Location location;
     std::string hint;     // what the user can do about it; may be empty
     std::string context;  // the offending text, when it helps; may be empty
+    // More for -v only (what a helper program wrote on stderr), already redacted; not part of to_string().
+    std::string detail = {};
 
     // One line: "file:line:col: message: 'context' (hint: ...)".
     [[nodiscard]] auto to_string() const -> std::string;

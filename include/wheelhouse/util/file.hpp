@@ -16,6 +16,11 @@ auto read_file(const std::filesystem::path& path) -> Expected<std::string>;
 // The lower-case hex SHA-256 and the size of a file, read in pieces (never whole in memory).
 auto sha256_file(const std::filesystem::path& path) -> Expected<std::pair<std::string, std::uint64_t>>;
 
+// read_file for files that must be small and regular (tokens, keys): a FIFO, a device (/dev/zero) or a folder
+// is refused without reading, and so is a file of more than max_bytes (also if it grows while read). Symbolic
+// links are followed (Kubernetes mounts projected tokens as links).
+auto read_small_regular_file(const std::filesystem::path& path, std::uint64_t max_bytes) -> Expected<std::string>;
+
 // synced: the content is on disk before the rename (outputs, lock files). unsynced: no fsync, for cache
 // entries that are checked when read (a size or digest inside them), where a crash only costs a refetch; an
 // fsync per entry would dominate a warm run.

@@ -3,7 +3,13 @@
 #include <algorithm>
 #include <string>
 
+#include <unistd.h>
+
+#include <filesystem>
+
 #include "wheelhouse/archive/wheel.hpp"
+#include "wheelhouse/archive/zip_reader.hpp"
+#include "wheelhouse/archive/zip_writer.hpp"
 #include "wheelhouse/util/file.hpp"
 #include "wheelhouse/util/hash.hpp"
 
@@ -177,6 +183,38 @@ TEST(WheelReader, RefusesMemberOverTheSizeLimit) {
     Limits total;
     total.max_total_size = 200;
     EXPECT_FALSE(WheelReader::open(k_wheels + k_demo, total));
+}
+
+TEST(WheelReader, MetadataAndRecordHaveTheirOwnSmallCaps) {
+    // A METADATA of 17 MiB (well under the 512 MiB member limit) deflates to a few KB: a cheap way to make a
+    // reader hold it whole.
+    const auto dir = std::filesystem::temp_directory_path() / ("wh-archive-caps-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const auto path = dir / "big_meta-1.0-py3-none-any.whl";
+    ZipWriter writer;
+    std::string metadata = "Metadata-Version: 2.1\nName: big-meta\nVersion: 1.0\n\n";
+    metadata.append((17U << 20U), 'x');
+    ASSERT_TRUE(writer.add_bytes("big_meta-1.0.dist-info/METADATA", metadata));
+    ASSERT_TRUE(writer.add_bytes("big_meta-1.0.dist-info/RECORD", std::string(65U << 20U, 'r')));
+    ASSERT_TRUE(writer.add_bytes("big_meta-1.0.dist-info/WHEEL", "Wheel-Version: 1.0\n"));
+    ASSERT_TRUE(writer.write(path));
+    auto reader = WheelReader::open(path);
+    ASSERT_TRUE(reader) << reader.error().to_string();
+    auto meta = reader->read_metadata();
+    ASSERT_FALSE(meta);
+    EXPECT_EQ(meta.error().code, ErrorCode::verification);
+    EXPECT_NE(meta.error().message.find(std::to_string(max_metadata_member_size)), std::string::npos)
+        << meta.error().message;
+    EXPECT_FALSE(reader->read_record());
+    EXPECT_TRUE(reader->read("big_meta-1.0.dist-info/METADATA")) << "the general member limit is larger";
+    auto capped = reader->read("big_meta-1.0.dist-info/WHEEL", 5);
+    EXPECT_FALSE(capped);
+    // The bundle reader's read takes a cap too (verify reads constraints files with 64 MiB).
+    auto zip = ZipReader::open(path);
+    ASSERT_TRUE(zip) << zip.error().to_string();
+    EXPECT_FALSE(zip->read("big_meta-1.0.dist-info/METADATA", 1U << 20U));
+    EXPECT_TRUE(zip->read("big_meta-1.0.dist-info/METADATA"));
+    std::filesystem::remove_all(dir);
 }
 
 TEST(WheelReader, ReadingAnUnknownMemberIsNotFound) {

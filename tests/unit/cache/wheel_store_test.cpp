@@ -1,5 +1,6 @@
 // The content-addressed wheel store: atomic commits, lookups, locks across processes, stale temporaries, prune.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 #include <sstream>
 #include <string>
 
+#include "wheelhouse/cache/http_cache.hpp"
 #include "wheelhouse/cache/wheel_store.hpp"
 #include "wheelhouse/util/hash.hpp"
 
@@ -79,6 +81,63 @@ TEST_F(WheelStoreTest, CommittedWheelIsFoundByDigestAndByNameAndDigest) {
     EXPECT_FALSE(store.find("other-1.0-py3-none-any.whl", sha));
     EXPECT_FALSE(store.find(util::sha256_hex("something else")));
     EXPECT_EQ(tmp_entries(store), 0U) << "the temporary folder is gone after the commit";
+}
+
+TEST_F(WheelStoreTest, VerifyHashesTheEntryAndRemovesADamagedOne) {
+    auto store = open();
+    auto stored = put(store, "demo-1.0-py3-none-any.whl", "wheel bytes");
+    auto good = store.verify(stored);
+    ASSERT_TRUE(good);
+    EXPECT_TRUE(*good);
+    std::ofstream(stored.path, std::ios::binary | std::ios::trunc) << "other bytes";
+    auto bad = store.verify(stored);
+    ASSERT_TRUE(bad);
+    EXPECT_FALSE(*bad);
+    EXPECT_FALSE(fs::exists(stored.path));
+}
+
+TEST_F(WheelStoreTest, NewCacheFoldersArePrivateAndAnotherUsersFolderIsRefused) {
+    const auto root = m_dir / "a" / "b" / "cache";
+    ::umask(022);
+    ASSERT_TRUE(WheelStore::open(root));
+    for (const auto& p : {m_dir / "a", m_dir / "a" / "b", root}) {
+        EXPECT_EQ(fs::status(p).permissions() & fs::perms::all, fs::perms::owner_all) << p;
+    }
+    // A folder someone else owns (a predictable shared path another user created first).
+    const auto other = m_dir / "other";
+    fs::create_directories(other);
+    const uid_t stranger = ::geteuid() == 0 ? 65534 : 0;
+    if (::geteuid() == 0) {
+        ASSERT_EQ(::chown(other.c_str(), stranger, stranger), 0);
+    }
+    const auto& foreign = ::geteuid() == 0 ? other : fs::path("/");
+    auto refused = WheelStore::open(foreign);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, ErrorCode::io);
+    EXPECT_NE(refused.error().message.find("belongs to another user"), std::string::npos) << refused.error().message;
+    EXPECT_NE(refused.error().hint.find("--cache-dir"), std::string::npos);
+    EXPECT_FALSE(fs::exists(other / "wheels")) << "nothing is written into it";
+    // A symlink another user owns is refused even when it points at our own folder.
+    if (::geteuid() == 0) {
+        const auto link = m_dir / "link";
+        fs::create_directory_symlink(root, link);
+        ASSERT_EQ(::lchown(link.c_str(), stranger, stranger), 0);
+        EXPECT_FALSE(WheelStore::open(link));
+    }
+    // A file where the folder should be.
+    std::ofstream(m_dir / "file") << "x";
+    EXPECT_FALSE(WheelStore::open(m_dir / "file"));
+}
+
+TEST(DefaultCacheDir, WithoutHomeItIsPerUser) {
+    const char* saved_home = std::getenv("HOME");
+    const std::string home = saved_home != nullptr ? saved_home : "";
+    ::unsetenv("HOME");
+    ::unsetenv("XDG_CACHE_HOME");
+    ::unsetenv("WHEELHOUSE_CACHE_DIR");
+    const auto dir = default_cache_dir();
+    if (saved_home != nullptr) ::setenv("HOME", home.c_str(), 1);
+    EXPECT_EQ(dir.filename().string(), "wheelhouse-cache-" + std::to_string(::geteuid()));
 }
 
 TEST_F(WheelStoreTest, MalformedDigestsAndNamesFindNothing) {

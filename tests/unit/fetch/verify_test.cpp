@@ -295,6 +295,36 @@ TEST_F(FetchCacheTest, AnyOfSeveralAllowedDigestsFindsTheCachedWheel) {
     ASSERT_TRUE(report.ok()) << report.first_error()->to_string();
 }
 
+TEST_F(FetchCacheTest, AHitStandingInForTheUsersDigestIsHashedAgain) {
+    auto s = store();
+    Spec spec;
+    const auto wheel = build(spec);
+    const auto sha = util::sha256_hex(slurp(wheel));
+    auto stored = s.insert_file(wheel, filename(spec), sha);
+    ASSERT_TRUE(stored);
+    // Someone with write access to the cache swaps the entry's bytes.
+    std::ofstream(stored->path, std::ios::binary | std::ios::trunc) << "not the wheel the digest names";
+    std::vector<WheelRequest> wanted = {{"http://127.0.0.1:9/x.whl", filename(spec), {sha}, std::nullopt}};
+    FetchOptions options;
+    options.offline = true;
+    auto e = engine();
+    // Without the check the swapped file is served as the wheel with that digest (the old behaviour).
+    auto trusting = fetch_wheels(wanted, e, s, options);
+    ASSERT_TRUE(trusting.ok());
+    options.verify_cache_hits = true;
+    auto report = fetch_wheels(wanted, e, s, options);
+    ASSERT_FALSE(report.ok());
+    EXPECT_EQ(report.results[0].error().code, ErrorCode::not_found) << "offline: the damaged entry is gone";
+    EXPECT_EQ(report.stats.cache_damaged, 1U);
+    EXPECT_FALSE(fs::exists(stored->path));
+    // A sound entry passes the check.
+    ASSERT_TRUE(s.insert_file(wheel, filename(spec), sha));
+    auto again = fetch_wheels(wanted, e, s, options);
+    ASSERT_TRUE(again.ok()) << again.first_error()->to_string();
+    EXPECT_TRUE(again.results[0]->from_cache);
+    EXPECT_EQ(again.stats.cache_damaged, 0U);
+}
+
 TEST_F(FetchCacheTest, RequireHashesRefusesAWheelWithoutADigest) {
     auto s = store();
     std::vector<WheelRequest> wanted = {

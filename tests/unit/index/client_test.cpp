@@ -250,5 +250,51 @@ TEST(Client, Pep658HashMismatchIsAVerificationError) {
     EXPECT_EQ(bad.error().code, ErrorCode::verification);
 }
 
+TEST(WheelMetadataCheck, TheWheelsOwnMetadataMustMatchWhatTheResolutionUsed) {
+    auto own = util::read_file(demo_wheel);
+    ASSERT_TRUE(own);
+    const std::string text =
+        "Metadata-Version: 2.1\nName: demo-pkg\nVersion: 1.0.0\nRequires-Python: >=3.8\n"
+        "Requires-Dist: tomli >=1.1.0 ; python_version < \"3.11\"\n"
+        "Requires-Dist: requests[socks,security] >=2.28,<3\n"  // order and spelling of the name do not matter
+        "Requires-Dist: pywin32 ; sys_platform == \"win32\"\nRequires-Dist: pytest >=7 ; extra == \"test\"\n"
+        "Provides-Extra: Test\nSummary: another summary\n";
+    auto same = metadata::Metadata::parse(text);
+    ASSERT_TRUE(same) << same.error().to_string();
+    EXPECT_TRUE(check_wheel_metadata(demo_wheel, demo_wheel.filename().string(), *same, "the PEP 658 file X"));
+
+    auto injected = metadata::Metadata::parse(text + "Requires-Dist: evil-payload\n");
+    ASSERT_TRUE(injected);
+    auto bad = check_wheel_metadata(demo_wheel, demo_wheel.filename().string(), *injected, "range requests to U");
+    ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.error().code, ErrorCode::verification);
+    for (const char* want :
+         {"demo_pkg-1.0.0-py3-none-any.whl", "METADATA", "range requests to U", "Requires-Dist", "evil-payload"}) {
+        EXPECT_NE(bad.error().message.find(want), std::string::npos) << want << ": " << bad.error().message;
+    }
+    EXPECT_FALSE(bad.error().hint.empty());
+    for (const std::string& changed :
+         {std::string("Version: 1.0.1"), std::string("Requires-Python: >=3.12"), std::string("Provides-Extra: cli")}) {
+        std::string edited = text;
+        const auto field = changed.substr(0, changed.find(':') + 1);
+        const auto line = edited.find("\n" + field);
+        if (line != std::string::npos) {
+            edited.replace(line + 1, edited.find('\n', line + 1) - line - 1, changed);
+        }
+        auto other = metadata::Metadata::parse(edited);
+        ASSERT_TRUE(other) << edited;
+        EXPECT_FALSE(check_wheel_metadata(demo_wheel, "demo_pkg-1.0.0-py3-none-any.whl", *other, "x")) << changed;
+    }
+}
+
+TEST(WheelMetadataCheck, SourcesAreDescribedWithRedactedUrls) {
+    Candidate c;
+    c.filename = "demo_pkg-1.0.0-py3-none-any.whl";
+    c.url = "https://user:secret@example.org/files/demo_pkg-1.0.0-py3-none-any.whl";
+    EXPECT_EQ(describe_metadata_source(c, MetadataSource::pep658),
+              "the PEP 658 file https://user:***@example.org/files/demo_pkg-1.0.0-py3-none-any.whl.metadata");
+    EXPECT_EQ(describe_metadata_source(c, MetadataSource::range).find("secret"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace wheelhouse::index

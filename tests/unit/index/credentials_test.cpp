@@ -30,6 +30,22 @@ TEST(WithCredentials, AddsTheUserinfoOfTheIndexOnTheSameOriginOnly) {
     EXPECT_EQ(with_credentials("", sources), "");
 }
 
+TEST(WithCredentials, StoredQueryTokensComeBackFromTheSameOriginsSource) {
+    Sources sources;
+    sources.index_urls = {"https://idx.example/simple/?token=t1", "https://other.example/simple/?token=t2"};
+    sources.find_links = {"https://u:p@links.example/links.html?private_token=t3&x=1"};
+    EXPECT_EQ(with_credentials("https://idx.example/f/a.whl?token=***&v=1#sha256=00", sources),
+              "https://idx.example/f/a.whl?token=t1&v=1#sha256=00");
+    EXPECT_EQ(with_credentials("https://links.example/f/a.whl?private_token=***", sources),
+              "https://u:p@links.example/f/a.whl?private_token=t3");
+    // Not on another origin, and not a value that is not a stored secret.
+    EXPECT_EQ(with_credentials("https://evil.example/f/a.whl?token=***", sources),
+              "https://evil.example/f/a.whl?token=***");
+    EXPECT_EQ(with_credentials("https://idx.example/f/a.whl?v=***", sources), "https://idx.example/f/a.whl?v=***");
+    EXPECT_EQ(with_credentials("https://idx.example/f/a.whl?X-Amz-Signature=***", sources),
+              "https://idx.example/f/a.whl?X-Amz-Signature=***");
+}
+
 TEST(WithCredentials, TheFirstSourceOnAnOriginWins) {
     Sources sources;
     sources.index_urls = {"https://u1:one@idx.example/simple", "https://u2:two@idx.example/other/simple"};

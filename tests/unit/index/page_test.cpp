@@ -183,6 +183,30 @@ TEST(Urls, ResolveAndDecode) {
     EXPECT_EQ(percent_decode("a%20b%2bc%zz%4"), "a b+c%zz%4");
 }
 
+TEST(HtmlPage, ARemotePageMayNotPointAtLocalFiles) {
+    // A direct file: link, a <base href> that turns relative links into file: URLs, and the JSON form.
+    for (const std::string& body :
+         {std::string(R"(<a href="file:///etc/demo-1.0-py3-none-any.whl">x</a>)"),
+          std::string(
+              R"(<html><head><base href="FILE:///home/user/.ssh/"></head><body><a href="demo-1.0.tar.gz">x</a>)"),
+          std::string(R"(<a href=" file:/w/demo-1.0.zip">x</a>)")}) {
+        auto page = parse_html_page(body, page_url, "test");
+        ASSERT_FALSE(page) << body;
+        EXPECT_EQ(page.error().code, ErrorCode::network) << body;
+        EXPECT_NE(page.error().message.find("local file"), std::string::npos) << page.error().message;
+        EXPECT_FALSE(page.error().hint.empty());
+    }
+    auto json =
+        parse_json_page(R"({"files":[{"filename":"demo-1.0.tar.gz","url":"file:///etc/demo-1.0.tar.gz"}]})", page_url);
+    ASSERT_FALSE(json);
+    EXPECT_EQ(json.error().code, ErrorCode::network);
+    // A local page (a file:// index or find-links page) may list local files, and any page may link to http(s).
+    auto local = parse_html_page(R"(<a href="file:///w/demo-1.0.tar.gz">x</a><a href="demo-1.1.tar.gz">y</a>)",
+                                 "file:///w/simple/demo/");
+    ASSERT_TRUE(local) << local.error().to_string();
+    EXPECT_EQ(local->candidates.size(), 2U);
+}
+
 TEST(Urls, FileUrlsToPaths) {
     EXPECT_EQ(file_url_path("file:///w/a%20b/x-1.0-py3-none-any.whl"), "/w/a b/x-1.0-py3-none-any.whl");
     EXPECT_EQ(file_url_path("FILE://localhost/w/x.whl?v=1#sha256=00"), "/w/x.whl");

@@ -1,6 +1,9 @@
 // S3 wire formats, addressing, multipart arithmetic and state machine, the sync planner, and the network
 // credential documents: everything of the S3 client that needs no server.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -542,6 +545,83 @@ TEST(S3NetworkCredentials, UnconfiguredSourcesStepAside) {
     auto broken = make_web_identity_provider(no_role, {}, {})->load();
     ASSERT_FALSE(broken.has_value()) << "a half-configured source stops the chain";
     EXPECT_NE(broken.error().message.find("role ARN"), std::string::npos);
+}
+
+TEST(S3NetworkCredentials, ContainerPlainHttpOnlyToLoopbackAndTheEcsEksAddresses) {
+    for (const char* host : {"127.0.0.1", "127.255.0.9", "::1", "0:0:0:0:0:0:0:1", "169.254.170.2", "169.254.170.23",
+                             "fd00:ec2::23", "fd00:0ec2:0000::0023", "localhost"}) {
+        EXPECT_TRUE(container_http_host_allowed(host)) << host;
+    }
+    // Names that merely look like loopback resolve wherever their owner wants.
+    for (const char* host :
+         {"127.0.0.1.nip.io", "127.evil.example", "localhost.evil.example", "127.1", "0x7f000001", "169.254.170.3",
+          "169.254.169.254", "::2", "::ffff:10.0.0.1", "fd00:ec2::24", "example.com", ""}) {
+        EXPECT_FALSE(container_http_host_allowed(host)) << host;
+    }
+    // The provider refuses before any request: the token never goes over plain http to such a host.
+    Environment env{{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1.nip.io:9/creds"},
+                    {"AWS_CONTAINER_AUTHORIZATION_TOKEN", "container-token-xyz"}};
+    auto creds = make_container_provider(env)->load();
+    ASSERT_FALSE(creds.has_value());
+    EXPECT_EQ(creds.error().code, ErrorCode::aws);
+    EXPECT_NE(creds.error().message.find("plain http"), std::string::npos) << creds.error().to_string();
+    EXPECT_EQ(creds.error().to_string().find("container-token-xyz"), std::string::npos);
+}
+
+TEST(S3Messages, XmlWithADoctypeIsRefused) {
+    // Billion laughs: a few hundred bytes that expand to gigabytes when the Key's text is read.
+    std::string bomb = R"(<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">)";
+    for (int i = 1; i < 10; ++i) {
+        bomb +=
+            fmt::format(R"(<!ENTITY {} "&{};&{};&{};&{};&{};&{};&{};&{};&{};&{};">)", char('a' + i), char('a' + i - 1),
+                        char('a' + i - 1), char('a' + i - 1), char('a' + i - 1), char('a' + i - 1), char('a' + i - 1),
+                        char('a' + i - 1), char('a' + i - 1), char('a' + i - 1), char('a' + i - 1));
+    }
+    bomb += R"(]><ListBucketResult><Contents><Key>&j;</Key><Size>1</Size></Contents></ListBucketResult>)";
+    auto list = parse_list_objects_v2(bomb);
+    ASSERT_FALSE(list.has_value());
+    EXPECT_EQ(list.error().code, ErrorCode::aws);
+    EXPECT_NE(list.error().message.find("DOCTYPE"), std::string::npos) << list.error().message;
+    EXPECT_FALSE(parse_error_document(
+                     R"(<!DOCTYPE Error SYSTEM "http://127.0.0.1:9/x.dtd"><Error><Code>AccessDenied</Code></Error>)")
+                     .has_value());
+    auto sts =
+        parse_assume_role_with_web_identity(R"(<!DOCTYPE x [<!ENTITY e "v">]><AssumeRoleWithWebIdentityResponse/>)");
+    ASSERT_FALSE(sts.has_value());
+    EXPECT_NE(sts.error().message.find("DOCTYPE"), std::string::npos);
+    // The same documents without a DOCTYPE still parse.
+    EXPECT_TRUE(parse_list_objects_v2("<ListBucketResult><Contents><Key>k</Key><Size>1</Size></Contents>"
+                                      "</ListBucketResult>")
+                    .has_value());
+}
+
+TEST(S3NetworkCredentials, TokenFilesMustBeSmallRegularFiles) {
+    const auto dir = std::filesystem::temp_directory_path() / ("wh-token-files-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const auto fifo = dir / "fifo";
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    const auto big = dir / "big";
+    std::ofstream(big) << std::string(200 * 1024, 'a');
+    // /dev/zero never ends, a FIFO without a writer blocks a plain read: both are refused without reading.
+    for (const auto& file : {std::filesystem::path("/dev/zero"), fifo, big, dir}) {
+        Environment web{{"AWS_WEB_IDENTITY_TOKEN_FILE", file.string()},
+                        {"AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/r"},
+                        {"AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9"}};
+        auto w = make_web_identity_provider(web, {}, {})->load();
+        ASSERT_FALSE(w.has_value()) << file;
+        EXPECT_EQ(w.error().code, ErrorCode::aws);
+        EXPECT_TRUE(w.error().message.find("not a regular file") != std::string::npos ||
+                    w.error().message.find("larger than") != std::string::npos)
+            << w.error().message;
+        Environment container{{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:9/creds"},
+                              {"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", file.string()}};
+        auto c = make_container_provider(container)->load();
+        ASSERT_FALSE(c.has_value()) << file;
+        EXPECT_TRUE(c.error().message.find("not a regular file") != std::string::npos ||
+                    c.error().message.find("larger than") != std::string::npos)
+            << c.error().message;
+    }
+    std::filesystem::remove_all(dir);
 }
 
 TEST(S3Client, RefusesUnencryptedUploadsUnlessAllowedAndNeedsCredentials) {

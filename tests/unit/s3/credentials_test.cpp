@@ -165,12 +165,23 @@ TEST(CredentialProcess, PassesQuotedArgumentsWithoutAShell) {
     EXPECT_EQ(c->access_key_id, "|two words|d'q  x|back slash|$HOME|;");
 }
 
-TEST(CredentialProcess, ReportsExitStatusAndStderrButNoSecrets) {
+TEST(CredentialProcess, ReportsExitStatusWithStderrOnlyAsRedactedDetailAndNoSecrets) {
     auto failed = run_credential_process(fmt::format("sh {} fail", process_script), 10s);
     ASSERT_FALSE(failed);
     EXPECT_EQ(failed.error().code, ErrorCode::aws);
     EXPECT_NE(failed.error().message.find("status 3"), std::string::npos) << failed.error().message;
-    EXPECT_NE(failed.error().message.find("the token has expired"), std::string::npos);
+    // The helper's stderr is for -v (Error::detail), never in the message or its one-line form.
+    EXPECT_EQ(failed.error().message.find("the token has expired"), std::string::npos) << failed.error().message;
+    EXPECT_EQ(failed.error().to_string().find("the token has expired"), std::string::npos);
+    EXPECT_NE(failed.error().detail.find("the token has expired"), std::string::npos) << failed.error().detail;
+    auto leaky = run_credential_process(fmt::format("sh {} fail-leaky", process_script), 10s);
+    ASSERT_FALSE(leaky);
+    EXPECT_NE(leaky.error().detail.find("https://bob:***@idp.example/token?token=***"), std::string::npos)
+        << leaky.error().detail;
+    for (const char* secret : {"idp-password-value", "idp-token-value"}) {
+        EXPECT_EQ(leaky.error().detail.find(secret), std::string::npos) << leaky.error().detail;
+        EXPECT_EQ(leaky.error().to_string().find(secret), std::string::npos);
+    }
 
     for (const char* mode : {"bad-json", "version2", "missing-secret"}) {
         auto bad = run_credential_process(fmt::format("sh {} {}", process_script, mode), 10s);

@@ -156,6 +156,27 @@ TEST(WheelFilename, NormalisesNamesAndRefusesControlCharacters) {
     EXPECT_FALSE(WheelFilename::parse("foo-1.0-py3-none-any.WHL"));
 }
 
+TEST(WheelFilename, RefusesPathSeparatorsAndNulInEveryPart) {
+    using namespace std::string_literals;
+    // Each part that is otherwise free text: the build tag's suffix, the ABI and the platform tags.
+    for (const std::string& name :
+         {"foo-1.0-1a/..-py3-none-any.whl"s, "foo-1.0-py3-none-..\\..\\evil.whl"s, "foo-1.0-py3-a/b-any.whl"s,
+          "foo-1.0-py3-none-linux/../../x.whl"s, "foo-1.0-1\\x-py3-none-any.whl"s, "foo-1.0-py3-none-an\0y.whl"s}) {
+        auto parsed = WheelFilename::parse(name);
+        EXPECT_FALSE(parsed) << name;
+        if (!parsed) {
+            EXPECT_EQ(parsed.error().code, ErrorCode::invalid_input) << name;
+        }
+    }
+    auto slash = WheelFilename::parse("foo-1.0-py3-none-linux/x.whl");
+    ASSERT_FALSE(slash);
+    EXPECT_NE(slash.error().message.find("path separator"), std::string::npos) << slash.error().message;
+    EXPECT_EQ(slash.error().location.column, 23);
+    EXPECT_FALSE(SdistFilename::parse("../../foo-1.0.tar.gz"));
+    EXPECT_FALSE(SdistFilename::parse("..\\foo-1.0.zip"));
+    EXPECT_FALSE(SdistFilename::parse("foo\0-1.0.zip"s));
+}
+
 TEST(WheelFilename, RefusesHugeCompressedTagSets) {
     std::string platforms;
     for (int i = 0; i < 70; ++i) platforms += (i ? "." : "") + std::string("p") + std::to_string(i);

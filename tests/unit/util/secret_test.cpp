@@ -28,5 +28,24 @@ TEST(Secret, RedactsPasswordsAndBareTokensInUrls) {
     EXPECT_EQ(util::redact_urls_in("odd :// and x://"), "odd :// and x://");
 }
 
+TEST(Secret, RedactsAccessGrantingQueryValuesAndStoredUrlsLoseTheUser) {
+    EXPECT_EQ(util::redact_url("https://h/f/a.whl?token=abc&v=2#sha256=00"),
+              "https://h/f/a.whl?token=***&v=2#sha256=00");
+    EXPECT_EQ(util::redact_url("https://b.s3.amazonaws.com/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKID%2F"
+                               "x&X-Amz-Security-Token=tok&X-Amz-Signature=sig"),
+              "https://b.s3.amazonaws.com/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=***&"
+              "X-Amz-Security-Token=***&X-Amz-Signature=***");
+    EXPECT_EQ(util::redact_url("https://u:p@h/x?private_token=t"), "https://u:***@h/x?private_token=***");
+    EXPECT_EQ(util::redact_url("https://h/x?tokens=1&q=token"), "https://h/x?tokens=1&q=token");
+    EXPECT_EQ(util::stored_url("https://alice:pw@h/simple/?token=abc"), "https://h/simple/?token=***");
+    EXPECT_EQ(util::stored_url("https://ghp_tok@h/simple/"), "https://h/simple/");
+    EXPECT_EQ(util::stored_url("https://alice:***@h/simple/"), "https://h/simple/");
+    EXPECT_EQ(util::stored_url("/srv/wheels"), "/srv/wheels");
+    EXPECT_EQ(util::redact_urls_in("GET https://h/a.whl?Signature=s3cr3t failed; see https://u:p@h/b?sig=x now"),
+              "GET https://h/a.whl?Signature=*** failed; see https://u:***@h/b?sig=*** now");
+    EXPECT_TRUE(util::is_secret_query_name("X-AMZ-SIGNATURE"));
+    EXPECT_FALSE(util::is_secret_query_name("X-Amz-Date"));
+}
+
 }  // namespace
 }  // namespace wheelhouse
