@@ -472,12 +472,13 @@ auto publish_advisories(const fs::path& source, Publisher& publisher) -> Expecte
         files.emplace_back(source.filename().string(), source);
     }
     std::sort(files.begin(), files.end());
-    for (const auto& [name, path] : files) {
+    for (const auto& file : files) {
+        const auto& [name, path] = file;
         auto bytes = util::read_file(path);
         if (!bytes) return unexpected(std::move(bytes).error());
         const auto key = "advisories/" + name;
         auto ok = publisher.ensure(key, util::sha256_hex(*bytes), bytes->size(),
-                                   [&]() { return publisher.dest.put_file(key, path); });
+                                   [&]() { return publisher.dest.put_file(key, file.second); });
         if (!ok) return unexpected(std::move(ok).error());
     }
     return {};

@@ -57,7 +57,8 @@ auto to_preset(const json& doc) -> Preset {
     if (!python || !python->micro) throw std::runtime_error("python_version: not an exact version");
     preset.python = *python;
     preset.base_os = doc.at("base_os").get<std::string>();
-    auto glibc = util::split(doc.at("glibc").get<std::string>(), '.');
+    const auto glibc_text = doc.at("glibc").get<std::string>();  // split() returns views into it
+    auto glibc = util::split(glibc_text, '.');
     if (glibc.size() != 2) throw std::runtime_error("glibc: not <major>.<minor>");
     preset.glibc_major = unsigned_of(glibc[0], "glibc");
     preset.glibc_minor = unsigned_of(glibc[1], "glibc");

@@ -264,13 +264,17 @@ def check_cache(cache, tree, short_pages=False):
     return problems
 
 
+# What one complete build writes (build.cpp's output set: the bundle, the two requirement files, the report
+# and the CycloneDX SBOM).
+BUILD_OUTPUTS = ("plugins.zip", "requirements.txt", "constraints.txt", "build-report.json", "sbom.cdx.json")
+
+
 def check_output(out, before, tree):
     """The output folder holds its previous files (`before`: name -> bytes) or a complete new build."""
     problems = []
     names = sorted(p.name for p in out.iterdir()) if out.exists() else []
     now = {n: (out / n).read_bytes() for n in names if (out / n).is_file()}
-    stray = [n for n in names if n not in ("plugins.zip", "requirements.txt", "constraints.txt",
-                                           "build-report.json")]
+    stray = [n for n in names if n not in BUILD_OUTPUTS]
     if stray:
         problems.append("unexpected files in the output folder: %s" % stray)
     for p in out.parent.iterdir():
@@ -278,7 +282,7 @@ def check_output(out, before, tree):
             problems.append("leftover next to the output folder: %s" % p.name)
     if now == before:
         return problems
-    if set(now) != {"plugins.zip", "requirements.txt", "constraints.txt", "build-report.json"}:
+    if set(now) != set(BUILD_OUTPUTS):
         return problems + ["the output is incomplete: %s" % sorted(now)]
     files = {p.name: p.read_bytes() for p in (tree / "files").iterdir()}
     try:
