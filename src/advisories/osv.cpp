@@ -68,7 +68,11 @@ auto parse_range(const json& j, std::string_view file, const std::string& path, 
         if (!ej.is_object() || ej.size() != 1) {
             return bad(file, epath, "must be a mapping with one of introduced, fixed, last_affected, limit");
         }
-        const auto& [key, value] = *ej.items().begin();
+        // iterators of the object itself: a structured binding over items() would bind to a proxy
+        // that dies at the end of this statement
+        const auto first = ej.begin();
+        const std::string& key = first.key();
+        const json& value = first.value();
         Event event;
         if (key == "introduced") {
             event.kind = Event::Kind::introduced;
